@@ -1,0 +1,35 @@
+"""Portal: the account and sign-in portal. create_app() is the only factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app from defaults, PORTAL_* variables and `config` (tests pass overrides here)."""
+    from portal import cli, config as settings, db, mail, web
+    from portal.account import bp as account_bp
+    from portal.auth import bp as auth_bp, state
+    from portal.extensions import csrf, login_manager
+
+    instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH") or ROOT / "instance"
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(Path(instance).resolve()))
+    settings.load(app, config)
+    db.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    web.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side records; see portal.auth.state
+    login_manager.login_view = "auth.sign_in"
+    login_manager.request_loader(state.load_user)
+    login_manager.unauthorized_handler(web.unauthorized)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    cli.register(app)
+    return app

@@ -1,0 +1,6 @@
+"""Blueprint for signing in and out: password, authenticator enrollment, code step."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from portal.auth import views  # noqa: E402,F401  (registers the routes)

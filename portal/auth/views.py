@@ -1,0 +1,163 @@
+"""Sign-in views: thin, one service call each; htmx gets fragments, browsers get pages."""
+from __future__ import annotations
+
+import qrcode
+import qrcode.image.svg
+from flask import Response, flash, redirect, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from portal import htmx
+from portal.auth import bp, state
+from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
+from portal.security import totp
+from portal.services import ServiceError, mfa, signin
+from portal.services.signin import SignInRestart
+from portal.web import client_ip, safe_next, user_agent
+
+TIMED_OUT = "Your sign-in has ended or took too long. Please sign in again."
+
+
+def _home() -> str:
+    return url_for("account.home")
+
+
+def _step_url(login_session) -> str:
+    """Where a pending sign-in continues: enrollment when there is no authenticator yet."""
+    return url_for("auth.verify_code" if mfa.has_authenticator(login_session.user) else "auth.enroll_authenticator")
+
+
+def _restart(message: str):
+    state.end()
+    flash(message, "error")
+    return htmx.redirect(url_for("auth.sign_in"))
+
+
+def _no_pending():
+    if state.session_ended():
+        flash(TIMED_OUT, "error")
+    return htmx.redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return htmx.redirect(safe_next(request.args.get("next")) or _home())
+    if request.method == "GET" and state.pending():
+        return redirect(_step_url(state.pending()), 303)
+    form = SignInForm()
+    if form.validate_on_submit():
+        try:
+            started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent())
+        except ServiceError as error:
+            form.form_errors.append(error.message)
+        else:
+            state.begin(started, safe_next(request.args.get("next")))
+            return _second_step(started.login_session)
+    return htmx.render("auth/sign_in.html", "auth/_sign_in.html", form=form)
+
+
+def _second_step(pending):
+    """htmx swaps the code step in place of the password step; a browser is sent to its page."""
+    url = _step_url(pending)
+    if not htmx.is_fragment():
+        return redirect(url, 303)
+    if url == url_for("auth.enroll_authenticator"):
+        return _enroll_page(pending, EnrollForm(formdata=None), push_url=url)
+    return htmx.render("auth/verify.html", "auth/_verify.html", form=CodeForm(formdata=None), push_url=url)
+
+
+@bp.route("/sign-in/verify", methods=["GET", "POST"])
+def verify_code():
+    pending = state.pending()
+    if pending is None:
+        return _no_pending()
+    if not mfa.has_authenticator(pending.user):
+        return htmx.redirect(url_for("auth.enroll_authenticator"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            started = mfa.verify(pending, form.code.data, client_ip())
+        except SignInRestart as error:
+            return _restart(error.message)
+        except ServiceError as error:
+            form.code.errors.append(error.message)
+        else:
+            next_url = state.take_next()
+            state.begin(started)
+            return htmx.redirect(next_url or _home())
+    return htmx.render("auth/verify.html", "auth/_verify.html", form=form)
+
+
+def _qr_svg(uri: str) -> Markup:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    svg = image.to_string(encoding="unicode")
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" '
+                                'class="qr" ', 1)
+    return Markup(svg)
+
+
+def _enroll_page(pending, form, push_url=None):
+    enrollment = mfa.enrollment_for(pending)
+    return htmx.render("auth/enroll.html", "auth/_enroll.html", form=form, push_url=push_url,
+                       qr_svg=_qr_svg(enrollment.uri), key_text=totp.grouped(enrollment.secret),
+                       user_id=pending.user.user_id)
+
+
+@bp.route("/sign-in/enroll", methods=["GET", "POST"])
+def enroll_authenticator():
+    pending = state.pending()
+    if pending is None:
+        return _no_pending()
+    if mfa.has_authenticator(pending.user):
+        return htmx.redirect(url_for("auth.verify_code"))
+    form = EnrollForm()
+    if form.validate_on_submit():
+        try:
+            started = mfa.confirm_enrollment(pending, form.device_name.data, form.code.data, client_ip())
+        except SignInRestart as error:
+            return _restart(error.message)
+        except ServiceError as error:
+            getattr(form, error.field or "code").errors.append(error.message)
+        else:
+            next_url = state.take_next()
+            state.begin(started, next_url)
+            return htmx.redirect(url_for("auth.backup_codes"))
+    return _enroll_page(pending, form)
+
+
+@bp.route("/sign-in/backup-codes", methods=["GET", "POST"])
+def backup_codes():
+    signed_in = state.active()
+    if signed_in is None:
+        return _no_pending()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        mfa.backup_codes_saved(signed_in)
+        return htmx.redirect(state.take_next() or _home())
+    codes = mfa.backup_codes_to_show(signed_in)
+    if not codes:
+        return redirect(_home(), 303)
+    return htmx.render("auth/backup_codes.html", "auth/backup_codes.html", form=form, codes=codes)
+
+
+@bp.route("/sign-in/backup-codes.txt")
+def download_backup_codes():
+    signed_in = state.active()
+    codes = mfa.backup_codes_to_show(signed_in) if signed_in else []
+    if not codes:
+        return redirect(url_for("auth.backup_codes"), 303)
+    user = signed_in.user
+    text = (f"Backup codes for User ID {user.user_id}\n"
+            "Each code can be used once, instead of a code from your authenticator app.\n\n"
+            + "\n".join(codes) + "\n")
+    return Response(text, mimetype="text/plain",
+                    headers={"Content-Disposition": 'attachment; filename="backup-codes.txt"'})
+
+
+@bp.route("/sign-out", methods=["POST"])
+def sign_out():
+    was_signed_in = current_user.is_authenticated
+    state.end()
+    flash("You have been signed out." if was_signed_in else "Sign-in cancelled.", "info")
+    return htmx.redirect(url_for("auth.sign_in"))

@@ -1,0 +1,150 @@
+"""The `portal` command: database, companies, users and the demo (also reachable as `flask --app wsgi`)."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import secrets
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal import clock
+from portal import db as database
+from portal.models import ROLE_COMPANY_ADMIN, ROLES, User
+from portal.services import ServiceError, accounts, mfa
+
+DEMO_COMPANY = "Demo Supplier GmbH"
+DEMO_USER_ID = "demo-admin"
+
+
+class CommandError(click.ClickException):
+    """A mistake in what was asked: one sentence on stderr, exit status 2, nothing changed."""
+
+    exit_code = 2
+
+
+def _connected(fn):
+    """Run a command inside the app context with a database connection, turning rule errors into exit 2."""
+    @with_appcontext
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        database.db.connect(reuse_if_open=True)
+        try:
+            return fn(*args, **kwargs)
+        except ServiceError as error:
+            raise CommandError(error.message) from None
+        finally:
+            database.db.close()
+
+    return wrapper
+
+
+@click.command("init-db")
+@_connected
+def init_db():
+    """Create or upgrade the database schema (safe to run again)."""
+    applied = database.migrate()
+    if applied:
+        click.echo(f"Applied migrations: {', '.join(applied)}.")
+    else:
+        click.echo("The database is up to date.")
+
+
+@click.command("create-company")
+@click.argument("name")
+@_connected
+def create_company(name):
+    """Create a company named NAME."""
+    company = accounts.create_company(name)
+    click.echo(f"Created company {company.name!r}.")
+
+
+def _parse_date(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--valid-until must be a date written YYYY-MM-DD, not {value!r}.") from None
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("--password-stdin was given, but standard input held no password.")
+    return password
+
+
+@click.command("create-user")
+@click.option("--company", "company_name", required=True, help="Name of an existing company.")
+@click.option("--user-id", required=True, help="The User ID to sign in with.")
+@click.option("--email", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--role", type=click.Choice(ROLES), default="user", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@click.option("--valid-until", callback=_parse_date, metavar="YYYY-MM-DD",
+              help="Last day the user may sign in (default: one year from today).")
+@click.option("--inactive", is_flag=True, help="Create the user with Active cleared.")
+@_connected
+def create_user(company_name, user_id, email, first_name, last_name, role, password_stdin, valid_until, inactive):
+    """Create a user; without --password-stdin the user has no password yet."""
+    company = accounts.find_company(company_name)
+    if company is None:
+        raise CommandError(f"There is no company named {company_name!r}; create it with `portal create-company`.")
+    if valid_until is not None and valid_until < clock.today():
+        raise CommandError(f"--valid-until {valid_until} is in the past; the user could never sign in.")
+    password = _read_password() if password_stdin else None
+    user = accounts.create_user(company=company, user_id=user_id, email=email, first_name=first_name,
+                                last_name=last_name, role=role, valid_until=valid_until, active=not inactive,
+                                password=password)
+    click.echo(f"Created user {user.user_id} ({user.role_label}) in {company.name}, valid until {user.valid_until}.")
+
+
+@click.command("demo")
+@_connected
+def demo():
+    """Create a demo company and Company Administrator, and print how to sign in."""
+    if current_app.config["ENV"] == "production":
+        raise CommandError("The demo account is for trying Portal out and is not created when PORTAL_ENV=production.")
+    database.migrate()
+    company = accounts.find_company(DEMO_COMPANY) or accounts.create_company(DEMO_COMPANY)
+    password = secrets.token_urlsafe(12)
+    user = User.get_or_none(User.user_id_key == DEMO_USER_ID)
+    if user is None:
+        user = accounts.create_user(company=company, user_id=DEMO_USER_ID, email="demo-admin@example.com",
+                                    first_name="Dana", last_name="Demo", role=ROLE_COMPANY_ADMIN, password=password)
+        note = "At the first sign-in you register an authenticator app by scanning a QR code."
+    else:
+        accounts.reopen_demo(user, password)
+        note = ("A new password was set for this run."
+                + (" Use the code from the authenticator you registered before."
+                   if mfa.has_authenticator(user) else ""))
+    base = current_app.config["BASE_URL"]
+    click.echo(f"Demo company: {company.name}\n"
+               f"Sign in at {base}/sign-in\n"
+               f"  User ID:  {user.user_id}\n"
+               f"  Password: {password}\n"
+               f"{note}\n"
+               "Authenticator apps that work: Google Authenticator, Microsoft Authenticator, FreeOTP, "
+               "or a browser authenticator.")
+
+
+def register(app) -> None:
+    for command in (init_db, create_company, create_user, demo):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from portal import create_app
+    from portal.config import ConfigError
+
+    try:
+        return create_app()
+    except (ConfigError, ValueError) as error:
+        raise CommandError(str(error)) from None
+
+
+main = FlaskGroup(create_app=_create_app, help="Portal: accounts and sign-in. Configure with PORTAL_* variables.")

@@ -1,0 +1,113 @@
+"""Configuration: defaults, then PORTAL_* environment variables, then checks."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which variable to fix."""
+
+
+DEFAULTS = {
+    "ENV": "development",
+    "BASE_URL": None,  # None: http://127.0.0.1:5000 outside production
+    "DATABASE_URL": None,  # None: SQLite file portal.db in the instance folder
+    "ENCRYPTION_KEY": None,
+    "PRODUCT_NAME": "Portal",
+    "TOTP_ISSUER": "Portal",
+    # Sign-in rules (seconds and counts).
+    "PENDING_SIGNIN_SECONDS": 300,
+    "SESSION_IDLE_SECONDS": 30 * 60,
+    "SESSION_ABSOLUTE_SECONDS": 12 * 3600,
+    "SESSION_TOUCH_SECONDS": 60,
+    "CODE_ATTEMPTS_PER_SIGNIN": 5,
+    "BACKUP_CODE_COUNT": 10,
+    # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
+    "PASSWORD_MIN_LENGTH": 8,
+    "PASSWORD_MAX_LENGTH": 1024,
+    "PASSWORD_MIN_SCORE": 3,
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 4,
+    # Mail: without MAIL_SERVER, mail is written as .eml files under the instance folder.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "Portal <no-reply@localhost>",
+    "MAIL_TIMEOUT": 10,
+    # Web.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+    "WTF_CSRF_TIME_LIMIT": 3600,
+}
+
+
+def load(app, overrides: dict | None) -> None:
+    """Fill app.config from defaults, the environment and overrides, then derive and check."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PORTAL")
+    if overrides:
+        app.config.update(overrides)
+    _derive(app)
+    _check(app.config)
+
+
+def _derive(app) -> None:
+    cfg = app.config
+    production = cfg["ENV"] == "production"
+    if not production:
+        os.makedirs(app.instance_path, exist_ok=True)
+        if not cfg.get("SECRET_KEY"):
+            cfg["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: secrets.token_urlsafe(48))
+        if not cfg.get("ENCRYPTION_KEY"):
+            cfg["ENCRYPTION_KEY"] = _instance_secret(app, "encryption_key", lambda: Fernet.generate_key().decode())
+        cfg["BASE_URL"] = cfg["BASE_URL"] or "http://127.0.0.1:5000"
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+    cfg["BASE_URL"] = str(cfg["BASE_URL"] or "").rstrip("/")
+    https = cfg["BASE_URL"].startswith("https://")
+    # Flask has its own defaults for these, so they are derived rather than defaulted.
+    cfg["SESSION_COOKIE_SECURE"] = production or https
+    # __Host- cookies must be Secure, have Path=/ and no Domain.
+    cfg["SESSION_COOKIE_NAME"] = "__Host-portal" if cfg["SESSION_COOKIE_SECURE"] else "portal_session"
+    cfg["HSTS"] = production or https
+    cfg.setdefault("MAIL_DIR", os.path.join(app.instance_path, "mail"))
+    cfg.setdefault("PREFERRED_URL_SCHEME", "https" if https else "http")
+
+
+def _instance_secret(app, name: str, make) -> str:
+    """Read a secret from the instance folder, creating it once with mode 0600."""
+    path = Path(app.instance_path) / name
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(make() + "\n")
+    return path.read_text().strip()
+
+
+def _check(cfg) -> None:
+    if cfg["ENV"] == "production":
+        missing = [f"PORTAL_{k}" for k in ("SECRET_KEY", "ENCRYPTION_KEY", "BASE_URL") if not cfg.get(k)]
+        if missing:
+            raise ConfigError("PORTAL_ENV=production needs " + ", ".join(missing) + " to be set.")
+    parts = urlsplit(cfg["BASE_URL"])
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError("PORTAL_BASE_URL must be an absolute http(s) URL, such as https://portal.example.com.")
+    for key in cfg["ENCRYPTION_KEY"].split(","):
+        try:
+            Fernet(key.strip())
+        except ValueError:
+            raise ConfigError("PORTAL_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes).") from None
+    if ":" in cfg["TOTP_ISSUER"] or not cfg["TOTP_ISSUER"].strip():
+        raise ConfigError("PORTAL_TOTP_ISSUER must be non-empty and must not contain ':'.")

@@ -1,0 +1,57 @@
+"""The database: a deferred peewee database, per-request connections and the migration runner."""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from peewee import DatabaseProxy, Model, SqliteDatabase
+from playhouse import db_url
+from playhouse.migrations import Runner
+
+db = DatabaseProxy()
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -32000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def open_database(url: str):
+    """A peewee database for a URL: sqlite:///path or postgresql://user@host/name."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ":memory:"
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True)
+    if scheme in ("postgres", "postgresql"):
+        url = "postgresql" + url[len(scheme):]
+        return db_url.connect(url)
+    raise ValueError(f"PORTAL_DATABASE_URL has an unsupported scheme {scheme!r}; use sqlite:/// or postgresql://.")
+
+
+def init_app(app) -> None:
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def migrate() -> list[str]:
+    """Apply pending numbered migrations; returns the names applied (none when up to date)."""
+    return Runner(db.obj, MIGRATIONS_DIR, table_name="schema_migrations").up()

@@ -1,0 +1,60 @@
+"""Mail transport: Flask-Mail over SMTP, or .eml files in the instance folder when no server is set."""
+from __future__ import annotations
+
+import os
+import re
+
+from flask import current_app, g
+from flask_mail import Message
+
+from portal.db import db
+from portal.extensions import mail
+from portal.models import OutboxMessage
+from portal.services import outbox
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def send(message: OutboxMessage) -> None:
+    """Send one outbox message now; raises when the transport fails."""
+    msg = Message(subject=message.subject, recipients=[message.to_address], body=message.body_text,
+                  html=message.body_html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(msg)
+        return
+    directory = current_app.config["MAIL_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{message.id:08d}.eml")
+    with open(path, "wb") as fh:
+        fh.write(msg.as_bytes())
+    current_app.logger.info("mail to %s written to %s", message.to_address, path)
+    for link in _LINK.findall(message.body_text):
+        current_app.logger.info("link in that mail: %s", link)
+
+
+def deliver_due(limit: int = 100, ids: list[int] | None = None) -> tuple[int, int]:
+    return outbox.deliver(send, ids=ids, limit=limit)
+
+
+def init_app(app) -> None:
+    mail.init_app(app)
+
+    @app.after_request
+    def _deliver_after_response(response):
+        ids = g.pop("outbox_ids", None)
+        if ids:
+            # After the response is sent, so a request that mails costs the person no waiting (and no timing signal).
+            response.call_on_close(lambda: _deliver_in_context(app, ids))
+        return response
+
+
+def _deliver_in_context(app, ids: list[int]) -> None:
+    with app.app_context():
+        try:
+            db.connect(reuse_if_open=True)
+            deliver_due(ids=ids)
+        except Exception:  # never break a response over mail; `portal mail send` retries
+            app.logger.exception("mail delivery after response failed")
+        finally:
+            if not db.is_closed():
+                db.close()

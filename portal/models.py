@@ -1,0 +1,160 @@
+"""Portal's tables as peewee models: fields, constraints and small query scopes."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import UserMixin
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from portal import clock
+from portal.db import BaseModel
+
+ROLE_USER = "user"
+ROLE_COMPANY_ADMIN = "company-admin"
+ROLE_SERVICE_CENTER = "service-center"
+ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER)
+ROLE_LABELS = {
+    ROLE_USER: "User",
+    ROLE_COMPANY_ADMIN: "Company Administrator",
+    ROLE_SERVICE_CENTER: "Service Center",
+}
+
+
+class Company(BaseModel):
+    name = CharField(max_length=200)
+    name_key = CharField(max_length=200, unique=True)  # casefolded name: one company per name
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "companies"
+
+
+class User(UserMixin, BaseModel):
+    user_id = CharField(max_length=64)  # as the person wrote it
+    user_id_key = CharField(max_length=64, unique=True)  # lowercased: unique case-insensitively
+    company = ForeignKeyField(Company, backref="users", on_delete="RESTRICT")
+    email = CharField(max_length=254)
+    email_key = CharField(max_length=254, index=True)
+    first_name = CharField(max_length=100)
+    last_name = CharField(max_length=100)
+    phone = CharField(max_length=50, default="")
+    role = CharField(max_length=20, default=ROLE_USER)
+    active = BooleanField(default=True)
+    valid_until = DateField(index=True)
+    created_at = DateTimeField(default=clock.now)
+    last_sign_in_at = DateTimeField(null=True, index=True)
+    password_hash = TextField(null=True)
+    failed_password_count = IntegerField(default=0)
+    password_blocked_at = DateTimeField(null=True)
+    failed_code_count = IntegerField(default=0)
+    code_blocked_until = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "users"
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def is_expired(self, today: dt.date) -> bool:
+        """Valid Until is the last day on which the User ID may sign in."""
+        return self.valid_until < today
+
+
+class Authenticator(BaseModel):
+    """The confirmed TOTP authenticator of a user (one per user)."""
+
+    user = ForeignKeyField(User, unique=True, backref="authenticators", on_delete="CASCADE")
+    device_name = CharField(max_length=100)
+    secret_encrypted = TextField()
+    confirmed_at = DateTimeField(default=clock.now)
+    last_used_step = BigIntegerField(null=True)  # replay guard: only larger steps are accepted
+    last_used_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "authenticators"
+
+
+class BackupCode(BaseModel):
+    user = ForeignKeyField(User, backref="backup_codes", on_delete="CASCADE")
+    code_hash = CharField(max_length=64)  # HMAC-SHA256 with a server key
+    created_at = DateTimeField(default=clock.now)
+    used_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "backup_codes"
+        indexes = ((("user", "code_hash"), True),)
+
+
+STAGE_PENDING = "pending"  # password accepted, second factor not yet
+STAGE_ACTIVE = "active"  # signed in
+
+
+class LoginSession(BaseModel):
+    """A server-side session; the browser holds only a random token whose hash is stored here."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, backref="login_sessions", on_delete="CASCADE")
+    stage = CharField(max_length=10)
+    created_at = DateTimeField(default=clock.now)
+    authenticated_at = DateTimeField(null=True)
+    last_seen_at = DateTimeField(default=clock.now)
+    ip = CharField(max_length=64, default="")
+    user_agent = CharField(max_length=255, default="")
+    code_attempts = IntegerField(default=0)
+    enrollment_secret = TextField(null=True)  # encrypted; only while enrolling in this sign-in
+    backup_codes_to_show = TextField(null=True)  # encrypted; shown once after enrollment
+
+    class Meta:
+        table_name = "login_sessions"
+
+
+class AuditEvent(BaseModel):
+    created_at = DateTimeField(default=clock.now, index=True)
+    event = CharField(max_length=50, index=True)
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    subject = ForeignKeyField(User, null=True, backref="audit_events", on_delete="SET NULL")
+    company = ForeignKeyField(Company, null=True, backref="audit_events", on_delete="SET NULL")
+    ip = CharField(max_length=64, default="")
+    details = TextField(default="{}")  # JSON; never passwords, codes, tokens or secrets
+
+    class Meta:
+        table_name = "audit_events"
+
+
+class OutboxMessage(BaseModel):
+    """A mail written in the same transaction as the change that causes it."""
+
+    created_at = DateTimeField(default=clock.now)
+    to_address = CharField(max_length=254)
+    subject = CharField(max_length=255)
+    body_text = TextField()
+    body_html = TextField(null=True)
+    status = CharField(max_length=10, default="queued", index=True)  # queued, sending, sent, failed
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=clock.now, index=True)
+    claimed_until = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    last_error = TextField(null=True)
+
+    class Meta:
+        table_name = "outbox_messages"
+
+
+ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, AuditEvent, OutboxMessage)

@@ -1,0 +1,77 @@
+"""Passwords: argon2id hashing and the password policy (length, common and context words)."""
+from __future__ import annotations
+
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from zxcvbn import zxcvbn
+
+# zxcvbn's cost grows fast with length; past this many characters a password is long enough
+# that judging its beginning is enough to find common words and context words in it.
+_SCORED_PREFIX = 100
+
+
+def normalize(password: str) -> str:
+    """NFKC, so the same password typed on different keyboards hashes the same (NIST 800-63B 5.1.1.2)."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    params = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    cache = current_app.extensions.setdefault("portal_hasher", {})
+    if params not in cache:
+        hasher = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=params[2])
+        # A hash to verify against when the User ID is unknown, so that both cases cost the same.
+        cache.clear()
+        cache[params] = (hasher, hasher.hash("not a real password"))
+    return cache[params][0]
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(normalize(password))
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """True when the password matches; with no stored hash, spends the same time and returns False."""
+    hasher = _hasher()
+    if stored_hash is None:
+        dummy = next(iter(current_app.extensions["portal_hasher"].values()))[1]
+        _verify(hasher, dummy, password)
+        return False
+    return _verify(hasher, stored_hash, password)
+
+
+def _verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored_hash, normalize(password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher().check_needs_rehash(stored_hash)
+
+
+def policy_problem(password: str, context: list[str]) -> str | None:
+    """Why this password may not be used, in one sentence; None when it may.
+
+    context: the User ID, names, company and product name, which must not make up the password.
+    """
+    cfg = current_app.config
+    password = normalize(password)
+    if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
+        return f"The password must have at least {cfg['PASSWORD_MIN_LENGTH']} characters."
+    if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
+        return f"The password must have at most {cfg['PASSWORD_MAX_LENGTH']} characters."
+    words = [w for w in context if w and len(w) >= 3]
+    result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=words)
+    if result["score"] >= cfg["PASSWORD_MIN_SCORE"]:
+        return None
+    if any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"]):
+        return "The password is too easy to guess: it is built from your User ID, name or company name."
+    warning = result["feedback"].get("warning") or "it is a common password or follows a common pattern"
+    hint = " ".join(result["feedback"].get("suggestions") or ["Add another word or two."])
+    return f"The password is too easy to guess: {warning.rstrip('.').lower()}. {hint}"

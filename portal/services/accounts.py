@@ -1,0 +1,130 @@
+"""Companies and users: creation, validation and password rules."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from peewee import IntegrityError
+
+from portal import clock
+from portal.db import db
+from portal.models import ROLES, Company, User
+from portal.security import passwords
+from portal.services import ServiceError, audit, sessions
+
+USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def user_id_key(user_id: str) -> str:
+    """The lookup form of a User ID: NFKC and lowercase, so case and width variants find the same ID."""
+    return unicodedata.normalize("NFKC", user_id or "").strip().lower()
+
+
+def default_valid_until(today: dt.date) -> dt.date:
+    """One year after creation (seed 001)."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+def clean_email(email: str) -> str:
+    """One plain address (no display name, no list), normalized; raises ServiceError otherwise."""
+    email = (email or "").strip()
+    if not email or any(c in email for c in ",;<>\"\r\n") or _CONTROL.search(email):
+        raise ServiceError("Enter one e-mail address, such as name@example.com.", "email")
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ServiceError(f"{email!r} is not a valid e-mail address.", "email") from None
+
+
+def clean_name(value: str, label: str, field: str) -> str:
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    if not value:
+        raise ServiceError(f"{label} is required.", field)
+    if len(value) > 100 or _CONTROL.search(value):
+        raise ServiceError(f"{label} must be at most 100 characters of plain text.", field)
+    return value
+
+
+def create_company(name: str) -> Company:
+    """A new company; names are unique regardless of case."""
+    name = clean_name(name, "The company name", "name")
+    try:
+        with db.atomic():
+            company = Company.create(name=name, name_key=name.casefold())
+            audit.record("company.created", company=company, name=name)
+            return company
+    except IntegrityError:
+        raise ServiceError(f"A company named {name!r} already exists.", "name") from None
+
+
+def find_company(name: str) -> Company | None:
+    return Company.get_or_none(Company.name_key == (name or "").strip().casefold())
+
+
+def create_user(*, company: Company, user_id: str, email: str, first_name: str, last_name: str,
+                role: str = "user", valid_until: dt.date | None = None, active: bool = True,
+                password: str | None = None, actor: User | None = None) -> User:
+    """A new user; without a password the user cannot sign in until one is set."""
+    user_id = (user_id or "").strip()
+    if not USER_ID_PATTERN.match(user_id):
+        raise ServiceError("A User ID has 3 to 64 characters: letters, digits, '.', '_' or '-', "
+                           "starting with a letter or digit.", "user_id")
+    if role not in ROLES:
+        raise ServiceError(f"The role must be one of: {', '.join(ROLES)}.", "role")
+    email = clean_email(email)
+    first_name = clean_name(first_name, "The first name", "first_name")
+    last_name = clean_name(last_name, "The last name", "last_name")
+    today = clock.today()
+    valid_until = valid_until or default_valid_until(today)
+    user = User(company=company, user_id=user_id, user_id_key=user_id_key(user_id), email=email,
+                email_key=email.lower(), first_name=first_name, last_name=last_name, role=role,
+                active=active, valid_until=valid_until)
+    if password is not None:
+        check_password_policy(user, password)
+        user.password_hash = passwords.hash_password(password)
+    try:
+        with db.atomic():
+            user.save(force_insert=True)
+            audit.record("user.created", subject=user, actor=actor, role=role)
+    except IntegrityError:
+        raise ServiceError(f"The User ID {user_id!r} is already taken.", "user_id") from None
+    return user
+
+
+def password_context(user: User) -> list[str]:
+    """Words a password must not be built from."""
+    company = Company.get_by_id(user.company_id).name if user.company_id else ""
+    return [user.user_id, user.first_name, user.last_name, user.email.split("@")[0], company,
+            current_app.config["PRODUCT_NAME"]]
+
+
+def check_password_policy(user: User, password: str) -> None:
+    problem = passwords.policy_problem(password, password_context(user))
+    if problem:
+        raise ServiceError(problem, "password")
+
+
+def set_password(user: User, password: str) -> User:
+    """Set a new password under the policy; ends every session of the user."""
+    check_password_policy(user, password)
+    user.password_hash = passwords.hash_password(password)
+    with db.atomic():
+        User.update(password_hash=user.password_hash, failed_password_count=0).where(User.id == user.id).execute()
+        sessions.end_all(user)
+        audit.record("password.set", subject=user)
+    return user
+
+
+def reopen_demo(user: User, password: str) -> User:
+    """Make the demo account usable again: new password, Active, Valid Until a year ahead."""
+    set_password(user, password)
+    User.update(active=True, valid_until=max(user.valid_until, default_valid_until(clock.today()))).where(
+        User.id == user.id).execute()
+    return user

@@ -1,0 +1,167 @@
+"""Second factor: enrolling an authenticator, verifying codes once each, and backup codes."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from peewee import IntegrityError
+
+from portal import clock
+from portal.db import db
+from portal.models import Authenticator, BackupCode, LoginSession, User
+from portal.security import crypto, totp
+from portal.services import ServiceError, audit, outbox, sessions
+from portal.services.signin import SignInRestart
+
+WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
+USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
+TOO_MANY = "Too many wrong codes. Please sign in again."
+BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
+
+
+@dataclass
+class Enrollment:
+    secret: str
+    uri: str
+
+
+def has_authenticator(user: User) -> bool:
+    return Authenticator.select().where(Authenticator.user == user).exists()
+
+
+def enrollment_for(pending: LoginSession) -> Enrollment:
+    """The secret offered to this pending sign-in, created once so a reload shows the same QR code."""
+    if pending.enrollment_secret is None:
+        candidate = crypto.encrypt(totp.new_secret())
+        # Two parallel page loads must not show two different secrets.
+        (LoginSession.update(enrollment_secret=candidate)
+         .where((LoginSession.id == pending.id) & LoginSession.enrollment_secret.is_null()).execute())
+        pending.enrollment_secret = LoginSession.get_by_id(pending.id).enrollment_secret
+    secret = crypto.decrypt(pending.enrollment_secret)
+    issuer = current_app.config["TOTP_ISSUER"]
+    return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer))
+
+
+def _reserve_attempt(pending: LoginSession) -> None:
+    """Count this attempt before checking it, so parallel requests cannot exceed the limit."""
+    limit = current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]
+    reserved = (LoginSession.update(code_attempts=LoginSession.code_attempts + 1)
+                .where((LoginSession.id == pending.id) & (LoginSession.code_attempts < limit)).execute())
+    if not reserved:
+        sessions.end(pending)
+        raise SignInRestart(TOO_MANY)
+
+
+def _code_failed(pending: LoginSession, ip: str, message: str, reason: str) -> None:
+    user = pending.user
+    User.update(failed_code_count=User.failed_code_count + 1).where(User.id == user.id).execute()
+    audit.record("sign_in.code_failed", subject=user, ip=ip, reason=reason)
+    attempts = LoginSession.select(LoginSession.code_attempts).where(LoginSession.id == pending.id).scalar()
+    if attempts is None or attempts >= current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]:
+        sessions.end(pending)
+        raise SignInRestart(TOO_MANY)
+    raise ServiceError(message, "code")
+
+
+def _claim_step(authenticator: Authenticator, step: int) -> bool:
+    """Accept a time step only if it is newer than the last one used: one atomic compare-and-set."""
+    return (Authenticator.update(last_used_step=step, last_used_at=clock.now())
+            .where((Authenticator.id == authenticator.id)
+                   & (Authenticator.last_used_step.is_null() | (Authenticator.last_used_step < step)))
+            .execute()) == 1
+
+
+def _signed_in(pending: LoginSession, ip: str) -> sessions.Started:
+    started = sessions.promote(pending)
+    if started is None:
+        raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
+    User.update(last_sign_in_at=clock.now(), failed_code_count=0).where(User.id == pending.user_id).execute()
+    audit.record("sign_in.succeeded", subject=pending.user, ip=ip)
+    return started
+
+
+def verify(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
+    """Step 2b: a code from the registered authenticator completes the sign-in."""
+    authenticator = Authenticator.get_or_none(Authenticator.user == pending.user_id)
+    if authenticator is None:
+        sessions.end(pending)
+        raise SignInRestart("Your authenticator has been reset. Please sign in again to register a new one.")
+    _reserve_attempt(pending)
+    step = totp.match_step(crypto.decrypt(authenticator.secret_encrypted), code, clock.timestamp())
+    if step is None:
+        _code_failed(pending, ip, WRONG_CODE, "wrong")
+    if not _claim_step(authenticator, step):
+        _code_failed(pending, ip, USED_CODE, "replayed")
+    with db.atomic():
+        return _signed_in(pending, ip)
+
+
+def clean_device_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ServiceError("Enter a device name, such as \u201cWork phone\u201d.", "device_name")
+    if len(name) > 100:
+        raise ServiceError("The device name must be at most 100 characters.", "device_name")
+    return name
+
+
+def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: str = "") -> sessions.Started:
+    """Step 2a: the first correct code registers the authenticator, issues backup codes and signs in."""
+    device_name = clean_device_name(device_name)
+    if pending.enrollment_secret is None:
+        raise SignInRestart("This sign-in has ended. Please sign in again.")
+    _reserve_attempt(pending)
+    secret = crypto.decrypt(pending.enrollment_secret)
+    step = totp.match_step(secret, code, clock.timestamp())
+    if step is None:
+        _code_failed(pending, ip, WRONG_CODE, "wrong")
+    user = pending.user
+    try:
+        with db.atomic():
+            Authenticator.create(user=user, device_name=device_name, secret_encrypted=crypto.encrypt(secret),
+                                 confirmed_at=clock.now(), last_used_step=step, last_used_at=clock.now())
+            codes = replace_backup_codes(user)
+            started = _signed_in(pending, ip)
+            started.login_session.backup_codes_to_show = crypto.encrypt(" ".join(codes))
+            started.login_session.save()
+            audit.record("mfa.enrolled", subject=user, ip=ip, device_name=device_name)
+            outbox.queue(user.email, "a new authenticator was registered", "authenticator_registered",
+                         user=user, device_name=device_name, when=clock.now())
+    except IntegrityError:
+        sessions.end(pending)
+        raise SignInRestart("An authenticator was registered for this User ID in the meantime. "
+                            "Please sign in again.") from None
+    return started
+
+
+def new_backup_code() -> str:
+    raw = "".join(secrets.choice(BACKUP_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def backup_code_hash(code: str) -> str:
+    normalized = "".join(c for c in (code or "").lower() if c.isalnum())
+    return crypto.keyed_hash(normalized, "backup-code")
+
+
+def replace_backup_codes(user: User) -> list[str]:
+    """Ten new single-use codes (shown once, stored only as keyed hashes); the old ones stop working."""
+    codes = [new_backup_code() for _ in range(current_app.config["BACKUP_CODE_COUNT"])]
+    now = clock.now()
+    BackupCode.delete().where(BackupCode.user == user).execute()
+    BackupCode.insert_many([{"user": user.id, "code_hash": backup_code_hash(c), "created_at": now}
+                            for c in codes]).execute()
+    return codes
+
+
+def backup_codes_to_show(login_session: LoginSession) -> list[str]:
+    if not login_session.backup_codes_to_show:
+        return []
+    return crypto.decrypt(login_session.backup_codes_to_show).split()
+
+
+def backup_codes_saved(login_session: LoginSession) -> None:
+    """The person has saved the codes: they are never shown again."""
+    LoginSession.update(backup_codes_to_show=None).where(LoginSession.id == login_session.id).execute()
+    login_session.backup_codes_to_show = None

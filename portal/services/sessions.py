@@ -1,0 +1,88 @@
+"""Server-side login sessions: pending (password accepted) and active (signed in), with timeouts."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+
+from portal import clock
+from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession, User
+from portal.security.tokens import hash_token, new_token
+
+
+@dataclass
+class Started:
+    """A new session and the token for the browser's cookie (only its hash is stored)."""
+
+    token: str
+    login_session: LoginSession
+
+
+def start_pending(user: User, ip: str, user_agent: str) -> Started:
+    """After a correct password: a pending sign-in that allows only the second factor."""
+    token, token_hash = new_token()
+    record = LoginSession.create(token_hash=token_hash, user=user, stage=STAGE_PENDING,
+                                 ip=ip[:64], user_agent=user_agent[:255])
+    return Started(token, record)
+
+
+def promote(pending: LoginSession) -> Started | None:
+    """After the second factor: replace the pending session by a signed-in one with a new token.
+
+    None when the pending session was already used or ended (by a parallel request); call inside a transaction.
+    """
+    if LoginSession.delete().where(LoginSession.id == pending.id).execute() != 1:
+        return None
+    now = clock.now()
+    token, token_hash = new_token()
+    record = LoginSession.create(token_hash=token_hash, user=pending.user_id, stage=STAGE_ACTIVE,
+                                 created_at=now, authenticated_at=now, last_seen_at=now,
+                                 ip=pending.ip, user_agent=pending.user_agent)
+    return Started(token, record)
+
+
+def _expired(record: LoginSession, now: dt.datetime) -> bool:
+    cfg = current_app.config
+    if record.stage == STAGE_PENDING:
+        return now - record.created_at > dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"])
+    return (now - record.last_seen_at > dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"])
+            or now - record.authenticated_at > dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))
+
+
+def resolve(token: str | None) -> LoginSession | None:
+    """The live session for a cookie token, with its user; ends it when timed out or no longer allowed."""
+    if not token:
+        return None
+    record = (LoginSession.select(LoginSession, User).join(User)
+              .where(LoginSession.token_hash == hash_token(token)).first())
+    if record is None:
+        return None
+    now = clock.now()
+    user = record.user
+    if _expired(record, now) or not user.active or user.is_expired(now.date()):
+        record.delete_instance()
+        return None
+    if record.stage == STAGE_ACTIVE:
+        _touch(record, now)
+    return record
+
+
+def _touch(record: LoginSession, now: dt.datetime) -> None:
+    # Writing last_seen on every request would cost a write per page; a minute's precision is enough.
+    if now - record.last_seen_at >= dt.timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
+        LoginSession.update(last_seen_at=now).where(LoginSession.id == record.id).execute()
+        record.last_seen_at = now
+
+
+def end(record: LoginSession | None) -> None:
+    if record is not None:
+        LoginSession.delete().where(LoginSession.id == record.id).execute()
+
+
+def end_all(user: User, keep: LoginSession | None = None) -> int:
+    """End every session of a user (but `keep`); returns how many ended."""
+    query = LoginSession.delete().where(LoginSession.user == user)
+    if keep is not None:
+        query = query.where(LoginSession.id != keep.id)
+    return query.execute()

@@ -1,0 +1,57 @@
+"""Sign-in, step 1: User ID and password, without telling which of the two was wrong."""
+from __future__ import annotations
+
+from portal import clock
+from portal.db import db
+from portal.models import User
+from portal.security import passwords
+from portal.services import ServiceError, audit, sessions
+from portal.services.accounts import user_id_key
+
+INVALID = "The User ID or password is incorrect."
+NOT_ACTIVE = "Login not allowed. Your account is not active. Please contact your Company Administrator."
+EXPIRED = "Login not allowed. Your account has expired. Please contact your Company Administrator."
+
+
+class SignInRestart(ServiceError):
+    """The pending sign-in is over; the person starts again with User ID and password."""
+
+
+def check_password(user_id: str, password: str, ip: str = "") -> User:
+    """The user whose password this is, if the account may sign in; ServiceError otherwise.
+
+    An unknown User ID costs one hash verification too, so timing does not tell it apart.
+    """
+    user = User.get_or_none(User.user_id_key == user_id_key(user_id))
+    if user is None or user.password_hash is None:
+        passwords.verify_password(None, password)
+        audit.record("sign_in.failed", subject=user, ip=ip, reason="unknown" if user is None else "no password")
+        raise ServiceError(INVALID)
+    if not passwords.verify_password(user.password_hash, password):
+        User.update(failed_password_count=User.failed_password_count + 1).where(User.id == user.id).execute()
+        audit.record("sign_in.failed", subject=user, ip=ip, reason="password")
+        raise ServiceError(INVALID)
+    if not user.active or user.is_expired(clock.today()):
+        audit.record("sign_in.refused", subject=user, ip=ip, reason="inactive" if not user.active else "expired")
+        raise ServiceError(NOT_ACTIVE if not user.active else EXPIRED)
+    _after_correct_password(user, password)
+    return user
+
+
+def _after_correct_password(user: User, password: str) -> None:
+    changes = {}
+    if user.failed_password_count:
+        changes[User.failed_password_count] = 0
+    if passwords.needs_rehash(user.password_hash):
+        changes[User.password_hash] = passwords.hash_password(password)
+    if changes:
+        User.update(changes).where(User.id == user.id).execute()
+
+
+def start(user_id: str, password: str, ip: str, user_agent: str) -> sessions.Started:
+    """Step 1: a pending sign-in (5 minutes) that allows only the code step."""
+    user = check_password(user_id, password, ip)
+    with db.atomic():
+        started = sessions.start_pending(user, ip, user_agent)
+        audit.record("sign_in.password_accepted", subject=user, ip=ip)
+    return started

@@ -1,0 +1,100 @@
+"""Response headers, error pages and request helpers shared by every blueprint."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, make_response, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal import htmx
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+ERRORS = {
+    400: ("The request could not be understood", "Please go back, reload the page and try again."),
+    403: ("Not allowed", "You do not have access to this page."),
+    404: ("Page not found", "There is no page at this address. Check the address or start from the home page."),
+    405: ("Not allowed", "This page cannot be used this way. Start again from the home page."),
+    413: ("Too much data", "What you sent is larger than this page accepts."),
+    429: ("Too many requests", "Please wait a minute and try again."),
+    500: ("Something went wrong", "The error has been logged. Please try again in a moment; "
+                                  "nothing you saved before has been lost."),
+}
+CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
+                "Please go back, reload the page and try again.")
+
+
+def client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def user_agent() -> str:
+    return (request.user_agent.string or "")[:255]
+
+
+def safe_next(value: str | None) -> str | None:
+    """A local path to go to after sign-in, or None; refuses anything that could leave the site."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return None
+    if "\\" in value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["HSTS"]:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.endpoint != "static":
+        # Pages may show personal data, codes or QR codes: never keep them in a cache.
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_page(status: int, message: str | None = None):
+    title, default = ERRORS.get(status, ERRORS[500])
+    response = make_response(render_template("errors/error.html", status=status, title=title,
+                                             message=message or default), status)
+    if request.headers.get("HX-Request") == "true":
+        # htmx would swap the page into the form's target; the error replaces the main content instead.
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "outerHTML", "HX-Reselect": "#main"})
+    return response
+
+
+def _handle_http(error: HTTPException):
+    if isinstance(error, CSRFError):
+        return error_page(400, CSRF_MESSAGE)
+    if error.code is None or error.code < 400:
+        return error
+    return error_page(error.code)
+
+
+def _handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return _handle_http(error)
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return error_page(500)
+
+
+def init_app(app) -> None:
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(InternalServerError, _handle_unexpected)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+def unauthorized():
+    """Not signed in: go to the sign-in page and come back here afterwards."""
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return htmx.redirect(url_for("auth.sign_in", next=safe_next(target)))
