@@ -1,0 +1,148 @@
+"""Factories and sign-in helpers for tests (in the manner of CTFd's tests/helpers.py)."""
+from __future__ import annotations
+
+import contextlib
+import email
+import functools
+import re
+import socket
+import threading
+from email import policy
+
+import pyotp
+from aiosmtpd.controller import Controller
+from flask import has_app_context
+
+from portal import clock
+from portal.security import totp
+from portal.services import accounts
+
+APP = None  # the app of the running test, set by the `app` fixture
+PASSWORD = "Quiet-Lantern-Harbor-93"
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+KEY = re.compile(r'id="totp-key">([^<]+)<')
+
+
+@contextlib.contextmanager
+def context():
+    """An app context for calling services directly from a test (reuses one that is already there)."""
+    if has_app_context():
+        yield
+        return
+    with APP.app_context():
+        yield
+
+
+def in_context(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with context():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@in_context
+def make_company(name: str = "ACME Components"):
+    return accounts.create_company(name)
+
+
+@in_context
+def make_user(company, user_id: str = "jdoe", password: str | None = PASSWORD, **fields):
+    values = {"email": f"{user_id}@acme.example", "first_name": "Jane", "last_name": "Doe", **fields}
+    return accounts.create_user(company=company, user_id=user_id, password=password, **values)
+
+
+def csrf_token(html: str | bytes) -> str:
+    if isinstance(html, bytes):
+        html = html.decode()
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url: str, data: dict, headers: dict | None = None, token_from: str | None = None):
+    """POST a form the way a browser does: with the CSRF token of the page it came from."""
+    page = client.get(token_from or url)
+    return client.post(url, data={"csrf_token": csrf_token(page.data), **data}, headers=headers or {})
+
+
+def enter_password(client, user_id: str = "jdoe", password: str = PASSWORD, headers=None):
+    return post_form(client, "/sign-in", {"user_id": user_id, "password": password}, headers)
+
+
+def code_now(secret: str, steps: int = 0) -> str:
+    """The code an authenticator app shows now (or `steps` periods later), by the injected clock."""
+    return totp.code_at(secret, clock.timestamp() + steps * totp.PERIOD)
+
+
+def enroll(client, user_id: str = "jdoe", password: str = PASSWORD, device_name: str = "Work phone") -> str:
+    """Sign in for the first time and register an authenticator; returns its secret."""
+    response = enter_password(client, user_id, password)
+    assert response.headers["Location"].endswith("/sign-in/enroll"), response.headers.get("Location")
+    page = client.get("/sign-in/enroll").data.decode()
+    secret = KEY.search(page).group(1).replace(" ", "")
+    response = client.post("/sign-in/enroll", data={"csrf_token": csrf_token(page), "device_name": device_name,
+                                                     "code": code_now(secret)})
+    assert response.headers["Location"].endswith("/sign-in/backup-codes"), response.data
+    page = client.get("/sign-in/backup-codes").data.decode()
+    client.post("/sign-in/backup-codes", data={"csrf_token": csrf_token(page)})
+    return secret
+
+
+def sign_in(client, secret: str, user_id: str = "jdoe", password: str = PASSWORD, clock_=None):
+    """A full sign-in with password and a fresh code; moves the clock one step so the code is new."""
+    if clock_ is not None:
+        clock_.advance(seconds=totp.PERIOD)
+    enter_password(client, user_id, password)
+    response = post_form(client, "/sign-in/verify", {"code": code_now(secret)})
+    assert response.status_code in (302, 303), response.data
+    return response
+
+
+def session_cookie(client, app) -> str | None:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return cookie.value if cookie else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1 with a handler that keeps parsed messages."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.messages: list[email.message.EmailMessage] = []
+        self.received = threading.Condition()
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self.received:
+            self.messages.append(message)
+            self.received.notify_all()
+        return "250 Message accepted for delivery"
+
+    def start(self):
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def wait_for(self, count: int, timeout: float = 5.0):
+        with self.received:
+            self.received.wait_for(lambda: len(self.messages) >= count, timeout)
+        return self.messages
+
+    def config(self) -> dict:
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port}
+
+
+def otpauth_secret(uri: str) -> str:
+    return pyotp.parse_uri(uri).secret
