@@ -43,6 +43,7 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Portal <no-reply@localhost>",
     "MAIL_TIMEOUT": 10,
+    "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise stay silent under TESTING; tests use a real server
     # Web.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,6 +1,7 @@
 """Passwords: argon2id hashing and the password policy (length, common and context words)."""
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -8,9 +9,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from zxcvbn import zxcvbn
 
-# zxcvbn's cost grows fast with length; past this many characters a password is long enough
-# that judging its beginning is enough to find common words and context words in it.
-_SCORED_PREFIX = 100
+# zxcvbn refuses more than 72 characters (its cost grows fast with length); a password that long is
+# judged by its beginning, which is where common and context words would make it weak.
+_SCORED_PREFIX = 72
 
 
 def normalize(password: str) -> str:
@@ -55,6 +56,15 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher().check_needs_rehash(stored_hash)
 
 
+def _context_words(context: list[str]) -> list[str]:
+    """Each context value, its words, and the value without separators ("ACME Components" -> "acmecomponents")."""
+    words = set()
+    for value in filter(None, context):
+        parts = re.split(r"[^\w]+", value.lower())
+        words.update([value.lower(), "".join(parts), *parts])
+    return sorted(w for w in words if len(w) >= 3)
+
+
 def policy_problem(password: str, context: list[str]) -> str | None:
     """Why this password may not be used, in one sentence; None when it may.
 
@@ -66,7 +76,7 @@ def policy_problem(password: str, context: list[str]) -> str | None:
         return f"The password must have at least {cfg['PASSWORD_MIN_LENGTH']} characters."
     if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
         return f"The password must have at most {cfg['PASSWORD_MAX_LENGTH']} characters."
-    words = [w for w in context if w and len(w) >= 3]
+    words = _context_words(context)
     result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=words)
     if result["score"] >= cfg["PASSWORD_MIN_SCORE"]:
         return None

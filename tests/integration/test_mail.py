@@ -1,0 +1,77 @@
+"""Mail: written to the outbox with the change, delivered after the response to a real SMTP server."""
+import pytest
+
+from portal import mail
+from portal.models import OutboxMessage
+from portal.services import outbox
+from tests import helpers
+
+
+@pytest.fixture
+def app_config(smtp):
+    return smtp.config()
+
+
+def test_enrollment_notice_reaches_the_smtp_server(client, user, smtp):
+    helpers.enter_password(client)
+    page = client.get("/sign-in/enroll").data.decode()
+    secret = helpers.KEY.search(page).group(1).replace(" ", "")
+    response = client.post("/sign-in/enroll", data={"csrf_token": helpers.csrf_token(page), "device_name": "Phone",
+                                                     "code": helpers.code_now(secret)})
+    response.close()  # a WSGI server closes the response after sending it; delivery runs then
+    [message] = smtp.wait_for(1)
+    assert message["To"] == "jdoe@acme.example"
+    assert message["Subject"] == "Portal: a new authenticator was registered"
+    text = message.get_body(("plain",)).get_content()
+    assert "Phone" in text and "http://portal.example.test/" in text
+    assert message.get_body(("html",)) is not None
+    assert OutboxMessage.get().status == "sent"
+
+
+def test_smtp_down_keeps_the_mail_for_later(app, user, smtp):
+    with helpers.context():
+        outbox.queue("jdoe@acme.example", "test notice", "authenticator_registered", user=user,
+                     device_name="X", when=user.created_at)
+        smtp.stop()
+        assert mail.deliver_due() == (0, 1)
+        message = OutboxMessage.get()
+        assert message.status == "queued" and message.attempts == 1 and "Error" in message.last_error
+        smtp.start()
+        assert mail.deliver_due() == (0, 0)  # backing off: not due yet
+        OutboxMessage.update(next_attempt_at=message.created_at).execute()
+        assert mail.deliver_due() == (1, 0)
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_a_message_is_sent_once_even_when_delivered_twice(app, user, smtp):
+    with helpers.context():
+        outbox.queue("jdoe@acme.example", "test notice", "authenticator_registered", user=user,
+                     device_name="X", when=user.created_at)
+        assert mail.deliver_due() == (1, 0)
+        assert mail.deliver_due() == (0, 0)
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_header_injection_in_the_address_is_refused(app, user):
+    from portal.services import ServiceError
+
+    with helpers.context(), pytest.raises(ServiceError):
+        outbox.queue("jdoe@acme.example\r\nBcc: evil@x.example", "x", "authenticator_registered", user=user,
+                     device_name="X", when=user.created_at)
+    assert OutboxMessage.select().count() == 0
+
+
+def test_without_smtp_server_mail_is_written_as_eml(tmp_path, database_url, clock):
+    from portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, database_url))
+    helpers.APP = app
+    company = helpers.make_company()
+    user = helpers.make_user(company)
+    with app.app_context():
+        outbox.queue(user.email, "test notice", "authenticator_registered", user=user, device_name="Y",
+                     when=user.created_at)
+        assert mail.deliver_due() == (1, 0)
+    [path] = (tmp_path / "instance" / "mail").glob("*.eml")
+    assert b"jdoe@acme.example" in path.read_bytes()

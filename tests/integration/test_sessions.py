@@ -1,0 +1,94 @@
+"""Sessions: server-side records, a new token at each step, sign-out for real, timeouts on the server."""
+from portal.models import LoginSession, User
+from tests import helpers
+
+
+def cookie(client, app):
+    return helpers.session_cookie(client, app)
+
+
+def test_session_token_changes_at_password_and_at_code(app, client, user, clock):
+    client.get("/sign-in")
+    before = cookie(client, app)
+    helpers.enter_password(client)
+    pending_cookie = cookie(client, app)
+    pending_hash = LoginSession.get().token_hash
+    page = client.get("/sign-in/enroll").data.decode()
+    secret = helpers.KEY.search(page).group(1).replace(" ", "")
+    client.post("/sign-in/enroll", data={"csrf_token": helpers.csrf_token(page), "device_name": "P",
+                                         "code": helpers.code_now(secret)})
+    assert len({before, pending_cookie, cookie(client, app)}) == 3
+    active = LoginSession.get()
+    assert active.stage == "active" and active.token_hash != pending_hash
+
+
+def test_copied_cookie_is_useless_after_sign_out(app, user, clock):
+    browser = app.test_client()
+    helpers.enroll(browser)
+    stolen = cookie(browser, app)
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], stolen)
+    assert thief.get("/").status_code == 200
+    helpers.post_form(browser, "/sign-out", {}, token_from="/")
+    assert thief.get("/").status_code == 303
+    assert LoginSession.select().count() == 0
+
+
+def test_sign_out_is_post_only(client, user):
+    helpers.enroll(client)
+    assert client.get("/sign-out").status_code == 405
+    assert client.get("/").status_code == 200
+
+
+def test_sign_out_without_csrf_token_is_refused(client, user):
+    helpers.enroll(client)
+    assert client.post("/sign-out").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_idle_timeout_after_30_minutes(client, user, clock):
+    helpers.enroll(client)
+    clock.advance(minutes=29)
+    assert client.get("/").status_code == 200
+    clock.advance(minutes=29)
+    assert client.get("/").status_code == 200  # activity keeps it alive
+    clock.advance(minutes=30, seconds=1)
+    assert client.get("/").status_code == 303
+    assert LoginSession.select().count() == 0
+
+
+def test_absolute_timeout_after_12_hours_despite_activity(client, user, clock):
+    helpers.enroll(client)
+    for _ in range(24):
+        clock.advance(minutes=29)
+        client.get("/")
+    clock.advance(minutes=29)
+    assert client.get("/").status_code == 303
+
+
+def test_deactivated_user_loses_the_session_at_once(client, user):
+    helpers.enroll(client)
+    User.update(active=False).where(User.id == user.id).execute()
+    assert client.get("/").status_code == 303
+    assert LoginSession.select().count() == 0
+
+
+def test_session_records_ip_and_browser(client, user):
+    helpers.enroll(client)
+    record = LoginSession.get()
+    assert record.ip == "127.0.0.1" and record.authenticated_at is not None
+
+
+def test_new_password_ends_all_sessions(app, client, user):
+    helpers.enroll(client)
+    with helpers.context():
+        from portal.services import accounts
+        accounts.set_password(User.get_by_id(user.id), "Another-Lantern-Harbor-94")
+    assert client.get("/").status_code == 303
+
+
+def test_home_shows_who_you_are(client, user):
+    helpers.enroll(client)
+    html = client.get("/").data.decode()
+    for text in ("jdoe", "Jane Doe", "ACME Components", "User", "Sign out"):
+        assert text in html
