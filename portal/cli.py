@@ -9,6 +9,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from peewee import OperationalError
 
 from portal import clock
 from portal import db as database
@@ -25,12 +26,22 @@ class CommandError(click.ClickException):
     exit_code = 2
 
 
+class ServiceUnavailable(click.ClickException):
+    """Something Portal needs (the database) cannot be reached: exit status 1."""
+
+    exit_code = 1
+
+
 def _connected(fn):
     """Run a command inside the app context with a database connection, turning rule errors into exit 2."""
     @with_appcontext
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        database.db.connect(reuse_if_open=True)
+        try:
+            database.db.connect(reuse_if_open=True)
+        except OperationalError as error:
+            raise ServiceUnavailable(f"Cannot connect to the database ({str(error).strip().splitlines()[0]}); "
+                                     "check PORTAL_DATABASE_URL.") from None
         try:
             return fn(*args, **kwargs)
         except ServiceError as error:

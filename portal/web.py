@@ -64,8 +64,12 @@ def _security_headers(response):
 
 def error_page(status: int, message: str | None = None):
     title, default = ERRORS.get(status, ERRORS[500])
-    response = make_response(render_template("errors/error.html", status=status, title=title,
-                                             message=message or default), status)
+    try:
+        body = render_template("errors/error.html", status=status, title=title, message=message or default)
+    except Exception:  # the page itself needs the database (who is signed in); say it plainly without
+        current_app.logger.exception("error page could not be rendered")
+        body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message or default}</p>"
+    response = make_response(body, status)
     if request.headers.get("HX-Request") == "true":
         # htmx would swap the page into the form's target; the error replaces the main content instead.
         response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "outerHTML", "HX-Reselect": "#main"})

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import os
 import re
+import smtplib
 
 from flask import current_app, g
-from flask_mail import Message
+from flask_mail import Connection, Message
 
 from portal.db import db
 from portal.extensions import mail
@@ -15,12 +16,27 @@ from portal.services import outbox
 _LINK = re.compile(r"https?://\S+")
 
 
+class _TimedConnection(Connection):
+    """Flask-Mail's SMTP connection with a timeout, so a hung server cannot hold a worker forever."""
+
+    def configure_host(self):
+        settings = self.mail
+        smtp_class = smtplib.SMTP_SSL if settings.use_ssl else smtplib.SMTP
+        host = smtp_class(settings.server, settings.port, timeout=current_app.config["MAIL_TIMEOUT"])
+        if settings.use_tls:
+            host.starttls()
+        if settings.username and settings.password:
+            host.login(settings.username, settings.password)
+        return host
+
+
 def send(message: OutboxMessage) -> None:
     """Send one outbox message now; raises when the transport fails."""
     msg = Message(subject=message.subject, recipients=[message.to_address], body=message.body_text,
                   html=message.body_html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
     if current_app.config.get("MAIL_SERVER"):
-        mail.send(msg)
+        with _TimedConnection(current_app.extensions["mail"]) as connection:
+            connection.send(msg)
         return
     directory = current_app.config["MAIL_DIR"]
     os.makedirs(directory, exist_ok=True)

@@ -76,3 +76,14 @@ def test_unexpected_error_gives_a_500_page_without_details(app, client, monkeypa
 def test_oversized_request_is_refused(client):
     response = client.post("/sign-in", data={"user_id": "x" * 300_000})
     assert response.status_code == 413
+
+
+def test_database_down_gives_an_error_page_not_a_trace(tmp_path, clock):
+    from portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, f"sqlite:///{tmp_path}/missing-dir/portal.db"))
+    client = app.test_client()
+    response = helpers.post_form(client, "/sign-in", {"user_id": "jdoe", "password": "x"})
+    assert response.status_code == 500
+    assert "Something went wrong" in response.data.decode() and "Traceback" not in response.data.decode()
