@@ -1,0 +1,129 @@
+"""Browser fixtures: the real app on a live server, driven by Debian's Chromium through Playwright.
+
+Browser tests run only with PORTAL_TEST_BROWSER=1. In CI (CI=true) a missing Chromium or a failed
+launch fails the run: a skipped browser suite would look green while testing nothing.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.db import db
+from tests import helpers
+from tests.conftest import make_config
+
+ENABLED = os.environ.get("PORTAL_TEST_BROWSER") == "1"
+IN_CI = os.environ.get("CI") == "true"
+CHROMIUM = "/usr/bin/chromium"
+# No sandbox: CI containers run as root, where Chromium's sandbox refuses to start.
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+TIMEOUT_MS = 5_000  # every step is local and fast; a long wait only hides a hang
+NOT_ENABLED = "browser tests run only with PORTAL_TEST_BROWSER=1 (they drive Debian's Chromium at /usr/bin/chromium)"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skip browser tests unless asked for, before any fixture starts a server or a browser."""
+    if item.get_closest_marker("browser") is None or ENABLED:
+        return
+    if IN_CI:  # tests/conftest.py already refuses this; kept so this file is safe on its own
+        pytest.fail("CI=true but PORTAL_TEST_BROWSER is not 1: browser tests must run in CI.", pytrace=False)
+    pytest.skip(NOT_ENABLED)
+
+
+def _unavailable(reason: str):
+    """Chromium cannot be used: fail in CI, skip (with the reason) on a developer's machine."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole run; each test gets its own context (cookies, JS setting)."""
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"{CHROMIUM} is missing; install Debian's chromium package")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError as error:
+        _unavailable(f"the playwright package is not installed: {error}")
+    manager = sync_playwright().start()
+    try:
+        browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+    except Error as error:
+        manager.stop()
+        _unavailable(f"Playwright could not launch {CHROMIUM}: {error}")
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+@dataclass
+class LiveServer:
+    """The running app and the address the browser uses (also the app's BASE_URL)."""
+
+    app: object
+    url: str
+
+
+def _refuse(environ, start_response):
+    """Answers only in the moment between binding the port and creating the app."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"not ready"]
+
+
+@pytest.fixture
+def live_server(tmp_path, sqlite_template, clock):
+    """The real app on 127.0.0.1 in a background thread, on its own copy of the SQLite database.
+
+    The frozen `clock` is module-wide, so the server's threads see the same time as the test.
+    """
+    path = tmp_path / "portal.db"
+    shutil.copy(sqlite_template, path)
+    # Bind to port 0 first so the OS picks a free port without a race, then build the app with
+    # that address as BASE_URL (the request handler reads server.app on every request).
+    server = make_server("127.0.0.1", 0, _refuse, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app = create_app(make_config(tmp_path, f"sqlite:///{path}", BASE_URL=url))
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)
+    thread.start()
+    helpers.APP = app  # lets helpers.make_user() and friends push this app's context
+    yield LiveServer(app, url)
+    helpers.APP = None
+    server.shutdown()
+    thread.join(timeout=5)
+    server.server_close()
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def javascript() -> bool:
+    """Whether the browser runs JavaScript; flow tests parametrize this ("js-on", "js-off")."""
+    return True
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    """Console errors (CSP violations are reported there too) and uncaught exceptions of the page."""
+    return []
+
+
+@pytest.fixture
+def page(chromium, live_server, javascript, console_errors):
+    """A fresh page in its own browser context, with relative URLs resolved against the live server."""
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    context.set_default_timeout(TIMEOUT_MS)
+    new_page = context.new_page()
+    new_page.on("console", lambda message: message.type == "error" and console_errors.append(
+        f"{message.text} ({message.location.get('url')})"))
+    new_page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
+    yield new_page
+    context.close()
