@@ -5,8 +5,10 @@ from flask import make_response, redirect as plain_redirect, render_template, re
 
 
 def is_fragment() -> bool:
-    """True when htmx asks for a part of a page (boosted requests want whole pages)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """True when htmx asks for a part of a page (boosted requests and history restores want whole pages)."""
+    headers = request.headers
+    return (headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true"
+            and headers.get("HX-History-Restore-Request") != "true")
 
 
 def render(page: str, fragment: str, status: int = 200, push_url: str | None = None, **context):

@@ -141,3 +141,14 @@ def test_protected_page_sends_to_sign_in_with_next(client):
 def test_protected_page_tells_htmx_to_redirect(client):
     response = client.get("/", headers=HX)
     assert response.headers["HX-Redirect"].startswith("/sign-in")
+
+
+def test_htmx_history_restore_gets_the_whole_page(client):
+    response = client.get("/sign-in", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.data.decode()
+
+
+def test_plain_get_of_sign_in_is_a_whole_page_and_htmx_get_a_fragment(client):
+    assert "<html" in client.get("/sign-in").data.decode()
+    fragment = client.get("/sign-in", headers=HX).data.decode()
+    assert "<html" not in fragment and 'id="auth-step"' in fragment
