@@ -26,6 +26,9 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_SECONDS": 12 * 3600,
     "SESSION_TOUCH_SECONDS": 60,
     "CODE_ATTEMPTS_PER_SIGNIN": 5,
+    "CODE_FAILURES_BEFORE_BLOCK": 10,  # wrong codes in a row, across sign-ins
+    "CODE_BLOCK_SECONDS": 15 * 60,
+    "PASSWORD_FAILURES_BEFORE_BLOCK": 10,  # wrong passwords in a row; then only an administrator can reset
     "BACKUP_CODE_COUNT": 10,
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,

@@ -57,6 +57,10 @@ class User(UserMixin, BaseModel):
     password_blocked_at = DateTimeField(null=True)
     failed_code_count = IntegerField(default=0)
     code_blocked_until = DateTimeField(null=True)
+    # Terms of Use and GDPR consent (the history is in ConsentRecord).
+    terms_version = CharField(max_length=50, null=True)
+    show_personal_data = BooleanField(null=True)  # None: not asked yet
+    personal_data_version = CharField(max_length=50, null=True)
 
     class Meta:
         table_name = "users"
@@ -120,9 +124,39 @@ class LoginSession(BaseModel):
     code_attempts = IntegerField(default=0)
     enrollment_secret = TextField(null=True)  # encrypted; only while enrolling in this sign-in
     backup_codes_to_show = TextField(null=True)  # encrypted; shown once after enrollment
+    reauthenticated_at = DateTimeField(null=True)  # password and code entered again, for sensitive changes
 
     class Meta:
         table_name = "login_sessions"
+
+
+class Token(BaseModel):
+    """A single-use link sent by mail: only its SHA-256 is stored, bound to one user and one purpose."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    purpose = CharField(max_length=30)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=clock.now)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    data = TextField(null=True)  # e.g. the new address of an e-mail change
+
+    class Meta:
+        table_name = "tokens"
+        indexes = ((("user", "purpose"), False),)
+
+
+class ConsentRecord(BaseModel):
+    """Each acceptance of the Terms of Use and each personal-data choice, with the text's version."""
+
+    user = ForeignKeyField(User, backref="consents", on_delete="CASCADE")
+    kind = CharField(max_length=20)  # "terms" or "personal_data"
+    version = CharField(max_length=50)
+    given = BooleanField()
+    created_at = DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "consent_records"
 
 
 class AuditEvent(BaseModel):
@@ -157,4 +191,5 @@ class OutboxMessage(BaseModel):
         table_name = "outbox_messages"
 
 
-ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, AuditEvent, OutboxMessage)
+ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, Token, ConsentRecord, AuditEvent,
+              OutboxMessage)

@@ -1,6 +1,8 @@
 """Response headers, error pages and request helpers shared by every blueprint."""
 from __future__ import annotations
 
+import logging
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app, make_response, render_template, request, url_for
@@ -91,7 +93,24 @@ def _handle_unexpected(error: Exception):
     return error_page(500)
 
 
+class RedactLinkTokens(logging.Filter):
+    """Access logs must not keep the secret part of mailed links."""
+
+    pattern = re.compile(r"(/(?:recover|new-password|profile/email)/)[A-Za-z0-9_-]{16,}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(self.pattern.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                                for a in record.args)
+        record.msg = self.pattern.sub(r"\1[redacted]", str(record.msg))
+        return True
+
+
 def init_app(app) -> None:
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
+            logger.addFilter(RedactLinkTokens())
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -75,8 +75,22 @@ def code_now(secret: str, steps: int = 0) -> str:
     return totp.code_at(secret, clock.timestamp() + steps * totp.PERIOD)
 
 
-def enroll(client, user_id: str = "jdoe", password: str = PASSWORD, device_name: str = "Work phone") -> str:
-    """Sign in for the first time and register an authenticator; returns its secret."""
+VERSION = re.compile(r'name="version" value="([^"]+)"')
+
+
+def first_sign_in_choices(client, allow: bool = True) -> None:
+    """Accept the Terms of Use and make the personal-data choice, as every person does at first sign-in."""
+    page = client.get("/terms").data.decode()
+    client.post("/terms", data={"csrf_token": csrf_token(page), "version": VERSION.search(page).group(1)})
+    page = client.get("/personal-settings").data.decode()
+    client.post("/personal-settings", data={"csrf_token": csrf_token(page), "version": VERSION.search(page).group(1),
+                                            "choice": "allow" if allow else "refuse"})
+
+
+def enroll(client, user_id: str = "jdoe", password: str = PASSWORD, device_name: str = "Work phone",
+           choices: bool = True) -> str:
+    """Sign in for the first time and register an authenticator (and, unless told not to, accept the
+    Terms and make the personal-data choice); returns the authenticator's secret."""
     response = enter_password(client, user_id, password)
     assert response.headers["Location"].endswith("/sign-in/enroll"), response.headers.get("Location")
     page = client.get("/sign-in/enroll").data.decode()
@@ -86,6 +100,8 @@ def enroll(client, user_id: str = "jdoe", password: str = PASSWORD, device_name:
     assert response.headers["Location"].endswith("/sign-in/backup-codes"), response.data
     page = client.get("/sign-in/backup-codes").data.decode()
     client.post("/sign-in/backup-codes", data={"csrf_token": csrf_token(page)})
+    if choices:
+        first_sign_in_choices(client)
     return secret
 
 

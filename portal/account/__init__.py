@@ -1,6 +1,6 @@
-"""Blueprint for the signed-in person: home page (profile and settings come with later issues)."""
+"""Blueprint for the signed-in person: home, profile, Terms of Use, personal settings, security, sessions."""
 from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from portal.account import views  # noqa: E402,F401
+from portal.account import security_views, views  # noqa: E402,F401

@@ -1,10 +1,34 @@
-"""Views of the signed-in person."""
-from flask import render_template
+"""Views of the signed-in person: home, profile, Terms of Use, personal settings, directory."""
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from portal import htmx
 from portal.account import bp
+from portal.account.forms import DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
-from portal.services import mfa
+from portal.services import ServiceError, consent, mfa, profile
+from portal.web import client_ip
+
+# Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
+_GATE_FREE = {"static", "account.terms", "account.personal_settings", "account.confirm_email",
+              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes"}
+
+
+@bp.before_app_request
+def _first_sign_in_gate():
+    """Terms of Use, then the personal-data choice, before anything else (and again for a new version)."""
+    if request.endpoint in _GATE_FREE or not current_user.is_authenticated:
+        return None
+    if consent.needs_terms(current_user):
+        return htmx.redirect(url_for("account.terms"))
+    if consent.needs_personal_data_choice(current_user):
+        return htmx.redirect(url_for("account.personal_settings"))
+    return None
+
+
+def _apply_service_errors(form, error: ServiceError):
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.route("/")
@@ -13,3 +37,106 @@ def home():
     codes_waiting = bool(mfa.backup_codes_to_show(state.active()))
     return render_template("account/home.html", user=current_user, company=current_user.company,
                            codes_waiting=codes_waiting)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile_page():
+    form = DetailsForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data)
+        except ServiceError as error:
+            _apply_service_errors(form, error)
+        else:
+            flash("Your details have been saved.", "info")
+            return redirect(url_for("account.profile_page"), 303)
+    return render_template("account/profile.html", form=form, email_form=EmailForm(formdata=None),
+                           user=current_user)
+
+
+@bp.route("/profile/email", methods=["POST"])
+@login_required
+def change_email():
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            address = profile.request_email_change(current_user, form.email.data, form.current_password.data)
+        except ServiceError as error:
+            _apply_service_errors(form, error)
+        else:
+            flash(f"We have sent a confirmation link to {address}. Your address changes when you open it; "
+                  "until then the current one stays in use.", "info")
+            return redirect(url_for("account.profile_page"), 303)
+    return render_template("account/profile.html", form=DetailsForm(obj=current_user), email_form=form,
+                           user=current_user)
+
+
+@bp.route("/profile/email/<token>", methods=["GET", "POST"])
+def confirm_email(token):
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            profile.confirm_email_change(token)
+        except ServiceError as error:
+            return render_template("auth/link_unusable.html", message=error.message), 410
+        flash("Your new e-mail address is confirmed.", "info")
+        return redirect(url_for("account.home"), 303)
+    return render_template("account/confirm_email.html", form=form)
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            profile.change_password(state.active(), form.current_password.data, form.password.data)
+        except ServiceError as error:
+            _apply_service_errors(form, error)
+        else:
+            flash("Your password has been changed. Your other sessions were signed out.", "info")
+            return redirect(url_for("account.profile_page"), 303)
+    return render_template("account/change_password.html", form=form)
+
+
+@bp.route("/terms", methods=["GET", "POST"])
+@login_required
+def terms():
+    document = consent.document(consent.TERMS)
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            consent.accept_terms(current_user, form.version.data, client_ip())
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            return redirect(url_for("account.home"), 303)
+    return render_template("account/terms.html", document=document, form=form,
+                           accepted=not consent.needs_terms(current_user))
+
+
+@bp.route("/personal-settings", methods=["GET", "POST"])
+@login_required
+def personal_settings():
+    document = consent.document(consent.PERSONAL_DATA)
+    form = VersionForm()
+    if form.validate_on_submit() and request.form.get("choice") in ("allow", "refuse"):
+        first_time = current_user.show_personal_data is None
+        try:
+            consent.set_personal_data(current_user, request.form["choice"] == "allow", form.version.data,
+                                      client_ip())
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash("Your choice has been saved. You can change it here at any time.", "info")
+            return redirect(url_for("account.home" if first_time else "account.personal_settings"), 303)
+    return render_template("account/personal_settings.html", document=document, form=form, user=current_user,
+                           history=consent.history(current_user))
+
+
+@bp.route("/directory")
+@login_required
+def directory():
+    return render_template("account/directory.html", entries=consent.directory(current_user.company_id),
+                           company=current_user.company)

@@ -1,7 +1,7 @@
 """Sign-in forms: they check the shape of input only."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 # Long enough for any password the policy allows; the limit only stops abuse.
 _MAX_PASSWORD = 4096
@@ -30,3 +30,34 @@ class EnrollForm(CodeForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change state."""
+
+
+class BackupCodeForm(FlaskForm):
+    code = StringField("Backup code", validators=[DataRequired("Enter one of your backup codes."), Length(max=30)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class RecoverForm(FlaskForm):
+    """Following a recovery link; the password is asked only when this browser has no pending sign-in."""
+
+    password = PasswordField("Password", validators=[Length(max=_MAX_PASSWORD)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class ForgotIdForm(FlaskForm):
+    email = StringField("E-mail address", validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+                        render_kw={"autocomplete": "email", "type": "email"})
+
+
+class NewPasswordRequestForm(FlaskForm):
+    user_id = StringField("User ID", validators=[DataRequired("Enter your User ID."), Length(max=200)],
+                          render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Enter a new password."),
+                                                         Length(max=_MAX_PASSWORD)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat the new password."),
+                                                               EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})

@@ -18,7 +18,7 @@ from portal.web import client_ip, safe_next, user_agent
 TIMED_OUT = "Your sign-in has ended or took too long. Please sign in again."
 
 
-def _home() -> str:
+def home_url() -> str:
     return url_for("account.home")
 
 
@@ -27,13 +27,13 @@ def _step_url(login_session) -> str:
     return url_for("auth.verify_code" if mfa.has_authenticator(login_session.user) else "auth.enroll_authenticator")
 
 
-def _restart(message: str):
+def restart(message: str):
     state.end()
     flash(message, "error")
     return htmx.redirect(url_for("auth.sign_in"))
 
 
-def _no_pending():
+def no_pending():
     if state.session_ended():
         flash(TIMED_OUT, "error")
     return htmx.redirect(url_for("auth.sign_in"))
@@ -42,7 +42,7 @@ def _no_pending():
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     if current_user.is_authenticated:
-        return htmx.redirect(safe_next(request.args.get("next")) or _home())
+        return htmx.redirect(safe_next(request.args.get("next")) or home_url())
     if request.method == "GET" and state.pending():
         return redirect(_step_url(state.pending()), 303)
     form = SignInForm()
@@ -71,7 +71,7 @@ def _second_step(pending):
 def verify_code():
     pending = state.pending()
     if pending is None:
-        return _no_pending()
+        return no_pending()
     if not mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
     form = CodeForm()
@@ -79,13 +79,13 @@ def verify_code():
         try:
             started = mfa.verify(pending, form.code.data, client_ip())
         except SignInRestart as error:
-            return _restart(error.message)
+            return restart(error.message)
         except ServiceError as error:
             form.code.errors.append(error.message)
         else:
             next_url = state.take_next()
             state.begin(started)
-            return htmx.redirect(next_url or _home())
+            return htmx.redirect(next_url or home_url())
     return htmx.render("auth/verify.html", "auth/_verify.html", form=form)
 
 
@@ -108,7 +108,7 @@ def _enroll_page(pending, form, push_url=None):
 def enroll_authenticator():
     pending = state.pending()
     if pending is None:
-        return _no_pending()
+        return no_pending()
     if mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.verify_code"))
     form = EnrollForm()
@@ -116,7 +116,7 @@ def enroll_authenticator():
         try:
             started = mfa.confirm_enrollment(pending, form.device_name.data, form.code.data, client_ip())
         except SignInRestart as error:
-            return _restart(error.message)
+            return restart(error.message)
         except ServiceError as error:
             getattr(form, error.field or "code").errors.append(error.message)
         else:
@@ -130,14 +130,14 @@ def enroll_authenticator():
 def backup_codes():
     signed_in = state.active()
     if signed_in is None:
-        return _no_pending()
+        return no_pending()
     form = ConfirmForm()
     if form.validate_on_submit():
         mfa.backup_codes_saved(signed_in)
-        return htmx.redirect(state.take_next() or _home())
+        return htmx.redirect(state.take_next() or home_url())
     codes = mfa.backup_codes_to_show(signed_in)
     if not codes:
-        return redirect(_home(), 303)
+        return redirect(home_url(), 303)
     return htmx.render("auth/backup_codes.html", "auth/backup_codes.html", form=form, codes=codes)
 
 

@@ -111,13 +111,21 @@ def check_password_policy(user: User, password: str) -> None:
         raise ServiceError(problem, "password")
 
 
+def store_password(user: User, password: str, unblock: bool = False, keep=None) -> None:
+    """Store a new hash (the policy is checked by the caller) and end the user's other sessions."""
+    changes = {User.password_hash: passwords.hash_password(password), User.failed_password_count: 0}
+    if unblock:
+        changes[User.password_blocked_at] = None
+    User.update(changes).where(User.id == user.id).execute()
+    user.password_hash = changes[User.password_hash]
+    sessions.end_all(user, keep=keep)
+
+
 def set_password(user: User, password: str) -> User:
-    """Set a new password under the policy; ends every session of the user."""
+    """Set a new password under the policy (CLI and demo); ends every session and lifts a block."""
     check_password_policy(user, password)
-    user.password_hash = passwords.hash_password(password)
     with db.atomic():
-        User.update(password_hash=user.password_hash, failed_password_count=0).where(User.id == user.id).execute()
-        sessions.end_all(user)
+        store_password(user, password, unblock=True)
         audit.record("password.set", subject=user)
     return user
 

@@ -1,6 +1,7 @@
-"""Second factor: enrolling an authenticator, verifying codes once each, and backup codes."""
+"""Second factor: enrolling an authenticator, codes accepted once each, backup codes, code-step lockout."""
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 
@@ -43,8 +44,18 @@ def enrollment_for(pending: LoginSession) -> Enrollment:
     return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer))
 
 
-def _reserve_attempt(pending: LoginSession) -> None:
+def check_not_blocked(pending: LoginSession) -> None:
+    """After 10 wrong codes in a row the code step of the User ID rests for a while."""
+    blocked_until = User.select(User.code_blocked_until).where(User.id == pending.user_id).scalar()
+    if blocked_until and blocked_until > clock.now():
+        sessions.end(pending)
+        raise SignInRestart("Too many wrong codes were entered for this User ID. You can try again after "
+                            f"{blocked_until:%H:%M} UTC.")
+
+
+def reserve_attempt(pending: LoginSession) -> None:
     """Count this attempt before checking it, so parallel requests cannot exceed the limit."""
+    check_not_blocked(pending)
     limit = current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]
     reserved = (LoginSession.update(code_attempts=LoginSession.code_attempts + 1)
                 .where((LoginSession.id == pending.id) & (LoginSession.code_attempts < limit)).execute())
@@ -53,10 +64,10 @@ def _reserve_attempt(pending: LoginSession) -> None:
         raise SignInRestart(TOO_MANY)
 
 
-def _code_failed(pending: LoginSession, ip: str, message: str, reason: str) -> None:
+def code_failed(pending: LoginSession, ip: str, message: str, reason: str) -> None:
+    """Record a wrong code; raises the message, or ends the sign-in when its attempts are used up."""
     user = pending.user
-    User.update(failed_code_count=User.failed_code_count + 1).where(User.id == user.id).execute()
-    audit.record("sign_in.code_failed", subject=user, ip=ip, reason=reason)
+    count_code_failure(user, ip, reason)
     attempts = LoginSession.select(LoginSession.code_attempts).where(LoginSession.id == pending.id).scalar()
     if attempts is None or attempts >= current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]:
         sessions.end(pending)
@@ -64,7 +75,22 @@ def _code_failed(pending: LoginSession, ip: str, message: str, reason: str) -> N
     raise ServiceError(message, "code")
 
 
-def _claim_step(authenticator: Authenticator, step: int) -> bool:
+def count_code_failure(user: User, ip: str, reason: str) -> None:
+    """Wrong codes in a row, across sign-ins: at the limit the code step is blocked and the owner told."""
+    User.update(failed_code_count=User.failed_code_count + 1).where(User.id == user.id).execute()
+    audit.record("sign_in.code_failed", subject=user, ip=ip, reason=reason)
+    cfg = current_app.config
+    until = clock.now() + dt.timedelta(seconds=cfg["CODE_BLOCK_SECONDS"])
+    blocked = (User.update(code_blocked_until=until, failed_code_count=0)
+               .where((User.id == user.id) & (User.failed_code_count >= cfg["CODE_FAILURES_BEFORE_BLOCK"]))
+               .execute())
+    if blocked:
+        audit.record("mfa.code_step_blocked", subject=user, ip=ip, until=until)
+        outbox.queue(user.email, "too many wrong codes for your User ID", "code_step_blocked", user=user,
+                     until=until)
+
+
+def claim_step(authenticator: Authenticator, step: int) -> bool:
     """Accept a time step only if it is newer than the last one used: one atomic compare-and-set."""
     return (Authenticator.update(last_used_step=step, last_used_at=clock.now())
             .where((Authenticator.id == authenticator.id)
@@ -72,29 +98,38 @@ def _claim_step(authenticator: Authenticator, step: int) -> bool:
             .execute()) == 1
 
 
-def _signed_in(pending: LoginSession, ip: str) -> sessions.Started:
+def check_code(user: User, code: str) -> str | None:
+    """None when the code of the user's authenticator is right and unused (and now used); else why not."""
+    authenticator = Authenticator.get_or_none(Authenticator.user == user)
+    if authenticator is None:
+        return WRONG_CODE
+    step = totp.match_step(crypto.decrypt(authenticator.secret_encrypted), code, clock.timestamp())
+    if step is None:
+        return WRONG_CODE
+    return None if claim_step(authenticator, step) else USED_CODE
+
+
+def complete_sign_in(pending: LoginSession, ip: str, how: str = "code") -> sessions.Started:
+    """The second factor passed: the pending sign-in becomes a signed-in session with a new token."""
     started = sessions.promote(pending)
     if started is None:
         raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
     User.update(last_sign_in_at=clock.now(), failed_code_count=0).where(User.id == pending.user_id).execute()
-    audit.record("sign_in.succeeded", subject=pending.user, ip=ip)
+    audit.record("sign_in.succeeded", subject=pending.user, ip=ip, second_factor=how)
     return started
 
 
 def verify(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
     """Step 2b: a code from the registered authenticator completes the sign-in."""
-    authenticator = Authenticator.get_or_none(Authenticator.user == pending.user_id)
-    if authenticator is None:
+    if not has_authenticator(pending.user):
         sessions.end(pending)
         raise SignInRestart("Your authenticator has been reset. Please sign in again to register a new one.")
-    _reserve_attempt(pending)
-    step = totp.match_step(crypto.decrypt(authenticator.secret_encrypted), code, clock.timestamp())
-    if step is None:
-        _code_failed(pending, ip, WRONG_CODE, "wrong")
-    if not _claim_step(authenticator, step):
-        _code_failed(pending, ip, USED_CODE, "replayed")
+    reserve_attempt(pending)
+    problem = check_code(pending.user, code)
+    if problem:
+        code_failed(pending, ip, problem, "replayed" if problem == USED_CODE else "wrong")
     with db.atomic():
-        return _signed_in(pending, ip)
+        return complete_sign_in(pending, ip)
 
 
 def clean_device_name(name: str) -> str:
@@ -111,20 +146,18 @@ def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: s
     device_name = clean_device_name(device_name)
     if pending.enrollment_secret is None:
         raise SignInRestart("This sign-in has ended. Please sign in again.")
-    _reserve_attempt(pending)
+    reserve_attempt(pending)
     secret = crypto.decrypt(pending.enrollment_secret)
     step = totp.match_step(secret, code, clock.timestamp())
     if step is None:
-        _code_failed(pending, ip, WRONG_CODE, "wrong")
+        code_failed(pending, ip, WRONG_CODE, "wrong")
     user = pending.user
     try:
         with db.atomic():
             Authenticator.create(user=user, device_name=device_name, secret_encrypted=crypto.encrypt(secret),
                                  confirmed_at=clock.now(), last_used_step=step, last_used_at=clock.now())
-            codes = replace_backup_codes(user)
-            started = _signed_in(pending, ip)
-            started.login_session.backup_codes_to_show = crypto.encrypt(" ".join(codes))
-            started.login_session.save()
+            started = complete_sign_in(pending, ip, "enrollment")
+            show_new_backup_codes(started.login_session)
             audit.record("mfa.enrolled", subject=user, ip=ip, device_name=device_name)
             outbox.queue(user.email, "a new authenticator was registered", "authenticator_registered",
                          user=user, device_name=device_name, when=clock.now())
@@ -153,6 +186,18 @@ def replace_backup_codes(user: User) -> list[str]:
     BackupCode.insert_many([{"user": user.id, "code_hash": backup_code_hash(c), "created_at": now}
                             for c in codes]).execute()
     return codes
+
+
+def show_new_backup_codes(login_session: LoginSession) -> None:
+    """Replace the codes and keep them, encrypted, on this session until the person has saved them."""
+    codes = replace_backup_codes(login_session.user)
+    login_session.backup_codes_to_show = crypto.encrypt(" ".join(codes))
+    LoginSession.update(backup_codes_to_show=login_session.backup_codes_to_show).where(
+        LoginSession.id == login_session.id).execute()
+
+
+def backup_codes_left(user: User) -> int:
+    return BackupCode.select().where((BackupCode.user == user) & BackupCode.used_at.is_null()).count()
 
 
 def backup_codes_to_show(login_session: LoginSession) -> list[str]:

@@ -1,11 +1,13 @@
 """Sign-in, step 1: User ID and password, without telling which of the two was wrong."""
 from __future__ import annotations
 
+from flask import current_app
+
 from portal import clock
 from portal.db import db
 from portal.models import User
 from portal.security import passwords
-from portal.services import ServiceError, audit, sessions
+from portal.services import ServiceError, audit, outbox, sessions
 from portal.services.accounts import user_id_key
 
 INVALID = "The User ID or password is incorrect."
@@ -27,15 +29,36 @@ def check_password(user_id: str, password: str, ip: str = "") -> User:
         passwords.verify_password(None, password)
         audit.record("sign_in.failed", subject=user, ip=ip, reason="unknown" if user is None else "no password")
         raise ServiceError(INVALID)
-    if not passwords.verify_password(user.password_hash, password):
-        User.update(failed_password_count=User.failed_password_count + 1).where(User.id == user.id).execute()
-        audit.record("sign_in.failed", subject=user, ip=ip, reason="password")
+    correct = passwords.verify_password(user.password_hash, password)
+    if user.password_blocked_at is not None:
+        # Same words as any failure: the owner learns of the block by mail, a guesser learns nothing.
+        audit.record("sign_in.failed", subject=user, ip=ip, reason="password blocked")
+        raise ServiceError(INVALID)
+    if not correct:
+        _count_password_failure(user, ip)
         raise ServiceError(INVALID)
     if not user.active or user.is_expired(clock.today()):
         audit.record("sign_in.refused", subject=user, ip=ip, reason="inactive" if not user.active else "expired")
         raise ServiceError(NOT_ACTIVE if not user.active else EXPIRED)
     _after_correct_password(user, password)
     return user
+
+
+def _count_password_failure(user: User, ip: str) -> None:
+    """Wrong passwords in a row: at the limit the password is blocked until an administrator resets it."""
+    User.update(failed_password_count=User.failed_password_count + 1).where(User.id == user.id).execute()
+    audit.record("sign_in.failed", subject=user, ip=ip, reason="password")
+    limit = current_app.config["PASSWORD_FAILURES_BEFORE_BLOCK"]
+    if not limit:
+        return
+    blocked = (User.update(password_blocked_at=clock.now())
+               .where((User.id == user.id) & (User.failed_password_count >= limit)
+                      & User.password_blocked_at.is_null()).execute())
+    if blocked:
+        with db.atomic():
+            sessions.end_all(user)
+            audit.record("password.blocked", subject=user, ip=ip)
+            outbox.queue(user.email, "your password has been blocked", "password_blocked", user=user)
 
 
 def _after_correct_password(user: User, password: str) -> None:

@@ -77,7 +77,7 @@ def test_correct_code_registers_authenticator_and_shows_backup_codes_once(client
     helpers.post_form(client, "/sign-in/backup-codes", {})
     assert client.get("/sign-in/backup-codes").headers["Location"] == "/"
     assert client.get("/sign-in/backup-codes.txt").status_code == 303
-    assert client.get("/").status_code == 200
+    assert client.get("/").headers["Location"] == "/terms"  # first sign-in: Terms of Use next
 
 
 def test_enrollment_mails_a_notice(client, user):

@@ -1,0 +1,47 @@
+"""Forms of the signed-in person's pages: shape of input only."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from portal.auth.forms import CodeForm
+
+_MAX_PASSWORD = 4096
+
+
+class DetailsForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=100)],
+                             render_kw={"autocomplete": "given-name"})
+    last_name = StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=100)],
+                            render_kw={"autocomplete": "family-name"})
+    phone = StringField("Phone", validators=[Length(max=50)], render_kw={"autocomplete": "tel", "type": "tel"})
+
+
+class CurrentPasswordMixin:
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                      Length(max=_MAX_PASSWORD)],
+                                      render_kw={"autocomplete": "current-password"})
+
+
+class EmailForm(CurrentPasswordMixin, FlaskForm):
+    email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254)],
+                        render_kw={"autocomplete": "email", "type": "email"})
+
+
+class PasswordChangeForm(CurrentPasswordMixin, FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Enter a new password."),
+                                                         Length(max=_MAX_PASSWORD)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat the new password."),
+                                                               EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class ReauthForm(CodeForm):
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=_MAX_PASSWORD)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class VersionForm(FlaskForm):
+    """Accepting or choosing about a text: the version read is sent back, so a newer text asks again."""
+
+    version = HiddenField()

@@ -1,0 +1,88 @@
+"""Security page: the authenticator, backup codes and sessions of the signed-in person."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from portal import htmx
+from portal.account import bp
+from portal.account.forms import ReauthForm, VersionForm
+from portal.auth import state
+from portal.services import ServiceError, mfa, mfa_settings
+from portal.web import client_ip, safe_next
+
+
+@bp.route("/security")
+@login_required
+def security():
+    return render_template("account/security.html", authenticator=mfa_settings.authenticator(current_user),
+                           codes_left=mfa.backup_codes_left(current_user), form=VersionForm(),
+                           fresh=mfa_settings.is_fresh(state.active()))
+
+
+@bp.route("/security/confirm", methods=["GET", "POST"])
+@login_required
+def reauthenticate():
+    """Enter password and code again before a sensitive change."""
+    form = ReauthForm()
+    next_url = safe_next(request.args.get("next")) or url_for("account.security")
+    if form.validate_on_submit():
+        try:
+            mfa_settings.reauthenticate(state.active(), form.password.data, form.code.data, client_ip())
+        except ServiceError as error:
+            getattr(form, error.field or "code").errors.append(error.message)
+        else:
+            return htmx.redirect(next_url)
+    return render_template("account/reauthenticate.html", form=form, next_url=next_url)
+
+
+def _needs_reauth():
+    flash(mfa_settings.NEEDS_REAUTH, "info")
+    return redirect(url_for("account.reauthenticate", next=url_for("account.security")), 303)
+
+
+@bp.route("/security/replace-authenticator", methods=["POST"])
+@login_required
+def replace_authenticator():
+    if not VersionForm().validate_on_submit():
+        return redirect(url_for("account.security"), 303)
+    if not mfa_settings.is_fresh(state.active()):
+        return _needs_reauth()
+    started = mfa_settings.replace_authenticator(state.active(), client_ip())
+    state.begin(started)
+    flash("Your authenticator and backup codes were deleted. Register your new authenticator now.", "info")
+    return redirect(url_for("auth.enroll_authenticator"), 303)
+
+
+@bp.route("/security/new-backup-codes", methods=["POST"])
+@login_required
+def new_backup_codes():
+    if not VersionForm().validate_on_submit():
+        return redirect(url_for("account.security"), 303)
+    if not mfa_settings.is_fresh(state.active()):
+        return _needs_reauth()
+    mfa_settings.new_backup_codes(state.active(), client_ip())
+    return redirect(url_for("auth.backup_codes"), 303)
+
+
+@bp.route("/sessions")
+@login_required
+def sessions_page():
+    return render_template("account/sessions.html", sessions=mfa_settings.own_sessions(current_user),
+                           current_id=state.active().id, form=VersionForm())
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id):
+    if VersionForm().validate_on_submit():
+        mfa_settings.end_own_session(current_user, session_id)
+        flash("That session has been signed out.", "info")
+    return htmx.redirect(url_for("account.sessions_page"))
+
+
+@bp.route("/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    if VersionForm().validate_on_submit():
+        count = mfa_settings.end_other_sessions(state.active())
+        flash(f"{count} other session{'s' if count != 1 else ''} signed out.", "info")
+    return htmx.redirect(url_for("account.sessions_page"))

@@ -1,0 +1,111 @@
+"""Ways back in: backup code, lost device, Forgot ID, New Password. Links change nothing until a POST."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from portal import htmx
+from portal.auth import bp, state
+from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPasswordForm, NewPasswordRequestForm, \
+    RecoverForm
+from portal.auth.views import home_url, no_pending, restart
+from portal.services import ServiceError, recovery
+from portal.services.signin import SignInRestart
+from portal.web import client_ip, user_agent
+
+FORGOT_ID_SENT = ("If the address is registered, the User ID has been e-mailed to it. "
+                  "If no e-mail arrives, the address is not registered, or your mail system blocks our mail.")
+NEW_PASSWORD_SENT = ("If that User ID exists, we have sent an e-mail to the address registered for it, "
+                     "with a link to set a new password or the reason why there is none.")
+
+
+@bp.route("/sign-in/backup-code", methods=["GET", "POST"])
+def use_backup_code():
+    pending = state.pending()
+    if pending is None:
+        return no_pending()
+    form = BackupCodeForm()
+    if form.validate_on_submit():
+        try:
+            started = recovery.use_backup_code(pending, form.code.data, client_ip())
+        except SignInRestart as error:
+            return restart(error.message)
+        except ServiceError as error:
+            form.code.errors.append(error.message)
+        else:
+            next_url = state.take_next()
+            state.begin(started)
+            return htmx.redirect(next_url or home_url())
+    return htmx.render("auth/backup_code.html", "auth/_backup_code.html", form=form)
+
+
+@bp.route("/sign-in/lost-device", methods=["POST"])
+def send_recovery_link():
+    pending = state.pending()
+    if pending is None:
+        return no_pending()
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        recovery.send_recovery_link(pending, client_ip())
+    return render_template("auth/recovery_sent.html", form=form)
+
+
+@bp.route("/recover/<token>", methods=["GET", "POST"])
+def recover(token):
+    try:
+        user = recovery.recovery_user(token)
+    except ServiceError as error:
+        return render_template("auth/link_unusable.html", message=error.message), 410
+    pending = state.pending()
+    ask_password = pending is None or pending.user_id != user.id
+    form = RecoverForm()
+    if form.validate_on_submit():
+        try:
+            started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent())
+        except ServiceError as error:
+            form.password.errors.append(error.message)
+        else:
+            state.begin(started)
+            flash("Your old authenticator has been removed. Register your new one now.", "info")
+            return redirect(url_for("auth.enroll_authenticator"), 303)
+    return render_template("auth/recover.html", form=form, user=user, ask_password=ask_password)
+
+
+@bp.route("/forgot-id", methods=["GET", "POST"])
+def forgot_id():
+    form = ForgotIdForm()
+    if form.validate_on_submit():
+        try:
+            recovery.forgot_id(form.email.data)
+        except ServiceError as error:
+            form.email.errors.append(error.message)
+        else:
+            return render_template("auth/request_sent.html", title="Forgot ID", message=FORGOT_ID_SENT)
+    return render_template("auth/forgot_id.html", form=form)
+
+
+@bp.route("/new-password", methods=["GET", "POST"])
+def request_new_password():
+    form = NewPasswordRequestForm()
+    if form.validate_on_submit():
+        recovery.request_new_password(form.user_id.data, client_ip())
+        return render_template("auth/request_sent.html", title="New Password", message=NEW_PASSWORD_SENT)
+    return render_template("auth/new_password.html", form=form)
+
+
+@bp.route("/new-password/<token>", methods=["GET", "POST"])
+def set_new_password(token):
+    try:
+        user = recovery.reset_user(token)
+    except ServiceError as error:
+        return render_template("auth/link_unusable.html", message=error.message), 410
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            recovery.set_new_password(token, form.password.data, client_ip())
+        except ServiceError as error:
+            form.password.errors.append(error.message)
+        else:
+            state.end()
+            flash("Your password has been changed. Sign in with it and a code from your authenticator app.", "info")
+            return redirect(url_for("auth.sign_in"), 303)
+    return render_template("auth/set_new_password.html", form=form, user=user)

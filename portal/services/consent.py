@@ -1,0 +1,105 @@
+"""Terms of Use and the GDPR choice to show personal data, each recorded with its text's version."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flask import current_app
+
+from portal.db import db
+from portal.models import ConsentRecord, User
+from portal.services import ServiceError, audit
+
+TERMS = "terms"
+PERSONAL_DATA = "personal_data"
+_BUILT_IN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "content")
+
+
+@dataclass(frozen=True)
+class Document:
+    version: str
+    title: str
+    paragraphs: tuple[str, ...]
+
+
+def document(kind: str) -> Document:
+    """The current text: instance/<kind>.txt if the operator put one there, else the built-in one.
+
+    The file starts with "Version: ..." and "Title: ..." lines; paragraphs are separated by blank lines.
+    """
+    path = os.path.join(current_app.instance_path, f"{kind}.txt")
+    if not os.path.exists(path):
+        path = os.path.join(_BUILT_IN, f"{kind}.txt")
+    stat = os.stat(path)
+    return _parse(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=16)
+def _parse(path: str, _mtime: int, _size: int) -> Document:
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    header, _, body = text.partition("\n\n")
+    fields = dict(line.split(":", 1) for line in header.splitlines() if ":" in line)
+    version = fields.get("Version", "").strip()
+    if not version:
+        raise RuntimeError(f"{path} must start with a 'Version: ...' line.")
+    paragraphs = tuple(" ".join(p.split()) for p in body.split("\n\n") if p.strip())
+    return Document(version, fields.get("Title", "").strip(), paragraphs)
+
+
+def needs_terms(user: User) -> bool:
+    return user.terms_version != document(TERMS).version
+
+
+def needs_personal_data_choice(user: User) -> bool:
+    return user.show_personal_data is None or user.personal_data_version != document(PERSONAL_DATA).version
+
+
+def _check_version(kind: str, version: str) -> str:
+    current = document(kind).version
+    if version != current:
+        raise ServiceError("The text changed while you were reading it. Please read the current version.")
+    return current
+
+
+def accept_terms(user: User, version: str, ip: str = "") -> None:
+    version = _check_version(TERMS, version)
+    with db.atomic():
+        User.update(terms_version=version).where(User.id == user.id).execute()
+        ConsentRecord.create(user=user, kind=TERMS, version=version, given=True)
+        audit.record("consent.terms_accepted", subject=user, actor=user, ip=ip, version=version)
+    user.terms_version = version
+
+
+def set_personal_data(user: User, allow: bool, version: str, ip: str = "") -> None:
+    """Allow or refuse showing name, phone and e-mail to other users; withdrawing is one click, like giving."""
+    version = _check_version(PERSONAL_DATA, version)
+    with db.atomic():
+        User.update(show_personal_data=allow, personal_data_version=version).where(User.id == user.id).execute()
+        ConsentRecord.create(user=user, kind=PERSONAL_DATA, version=version, given=allow)
+        audit.record("consent.personal_data_" + ("allowed" if allow else "refused"), subject=user, actor=user,
+                     ip=ip, version=version)
+    user.show_personal_data, user.personal_data_version = allow, version
+
+
+def history(user: User) -> list[ConsentRecord]:
+    return list(ConsentRecord.select().where(ConsentRecord.user == user).order_by(ConsentRecord.id.desc()))
+
+
+@dataclass
+class DirectoryEntry:
+    user_id: str
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+def directory(company_id: int) -> list[DirectoryEntry]:
+    """Active colleagues; name, phone and e-mail only for those who allowed it."""
+    users = (User.select(User.user_id, User.first_name, User.last_name, User.phone, User.email,
+                         User.show_personal_data)
+             .where((User.company == company_id) & User.active).order_by(User.user_id_key))
+    return [DirectoryEntry(u.user_id, u.full_name if u.show_personal_data else None,
+                           (u.phone or "") if u.show_personal_data else None,
+                           u.email if u.show_personal_data else None) for u in users]

@@ -1,0 +1,57 @@
+"""Single-use links sent by mail (recovery, new password, e-mail change): stored hashed, bound to
+one user and one purpose, short-lived, and superseded when a newer one is sent."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from portal import clock
+from portal.models import Token, User
+from portal.security.tokens import hash_token, new_token
+
+RECOVERY = "recovery"
+PASSWORD_RESET = "password_reset"
+EMAIL_CHANGE = "email_change"
+
+LIFETIME_MINUTES = {RECOVERY: 15, PASSWORD_RESET: 15, EMAIL_CHANGE: 60 * 24}
+
+
+def issue(user: User, purpose: str, data: str | None = None) -> str:
+    """A new link token; earlier unused tokens of the same user and purpose stop working."""
+    now = clock.now()
+    Token.update(used_at=now).where((Token.user == user) & (Token.purpose == purpose)
+                                    & Token.used_at.is_null()).execute()
+    token, token_hash = new_token()
+    Token.create(user=user, purpose=purpose, token_hash=token_hash, created_at=now, data=data,
+                 expires_at=now + dt.timedelta(minutes=LIFETIME_MINUTES[purpose]))
+    return token
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link built from PORTAL_BASE_URL, never from the request's Host header (works in the CLI too)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _valid(token: str, purpose: str):
+    return ((Token.token_hash == hash_token(token or "")) & (Token.purpose == purpose)
+            & Token.used_at.is_null() & (Token.expires_at > clock.now()))
+
+
+def peek(token: str, purpose: str) -> Token | None:
+    """The token if it would be accepted now, without using it (a GET must change nothing)."""
+    if not token or len(token) > 100:
+        return None
+    return Token.select(Token, User).join(User).where(_valid(token, purpose)).first()
+
+
+def redeem(token: str, purpose: str) -> Token | None:
+    """Use the token: exactly one of two parallel requests gets it. Call inside the change's transaction."""
+    found = peek(token, purpose)
+    if found is None:
+        return None
+    used = Token.update(used_at=clock.now()).where((Token.id == found.id) & Token.used_at.is_null()).execute()
+    return found if used == 1 else None

@@ -1,0 +1,138 @@
+"""Ways back in: backup codes, e-mailed recovery links, Forgot ID and New Password."""
+from __future__ import annotations
+
+from portal import clock
+from portal.db import db
+from portal.models import Authenticator, BackupCode, LoginSession, User
+from portal.services import ServiceError, accounts, audit, links, mfa, outbox, sessions, signin
+from portal.services.signin import SignInRestart
+
+WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
+LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {minutes} minutes; "
+                 "please ask for a new one.")
+LOW_BACKUP_CODES = 2
+
+
+def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
+    """Sign in with one of the backup codes instead of an authenticator code; each works once."""
+    mfa.reserve_attempt(pending)
+    now = clock.now()
+    used = (BackupCode.update(used_at=now)
+            .where((BackupCode.user == pending.user_id) & (BackupCode.code_hash == mfa.backup_code_hash(code))
+                   & BackupCode.used_at.is_null()).execute())
+    if not used:
+        mfa.code_failed(pending, ip, WRONG_BACKUP_CODE, "backup code")
+    user = pending.user
+    with db.atomic():
+        started = mfa.complete_sign_in(pending, ip, "backup code")
+        left = mfa.backup_codes_left(user)
+        audit.record("mfa.backup_code_used", subject=user, ip=ip, left=left)
+        outbox.queue(user.email, f"a backup code was used ({left} left)", "backup_code_used", user=user,
+                     left=left, low=left <= LOW_BACKUP_CODES, when=now)
+    return started
+
+
+def send_recovery_link(pending: LoginSession, ip: str = "") -> None:
+    """Lost device: mail a link that lets this person register a new authenticator."""
+    user = pending.user
+    with db.atomic():
+        token = links.issue(user, links.RECOVERY)
+        audit.record("mfa.recovery_link_sent", subject=user, ip=ip)
+        outbox.queue(user.email, "your link to register a new authenticator", "recovery_link", user=user,
+                     link=links.external_url("auth.recover", token=token),
+                     minutes=links.LIFETIME_MINUTES[links.RECOVERY])
+
+
+def recovery_user(token: str) -> User:
+    """The user a recovery link is for, if it is still usable (nothing is used up by looking)."""
+    found = links.peek(token, links.RECOVERY)
+    if found is None:
+        raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.RECOVERY]))
+    return found.user
+
+
+def recover(token: str, pending: LoginSession | None, password: str | None, ip: str,
+            user_agent: str) -> sessions.Started:
+    """Follow a recovery link: the old authenticator and backup codes go, every session ends, and a new
+    pending sign-in must register a new authenticator at once. Without this browser's pending sign-in
+    for the same user, the password is asked again."""
+    user = recovery_user(token)
+    if pending is None or pending.user_id != user.id:
+        signin.check_password(user.user_id, password or "", ip)
+    elif not user.active or user.is_expired(clock.today()):
+        raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
+    with db.atomic():
+        if links.redeem(token, links.RECOVERY) is None:
+            raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.RECOVERY]))
+        forget_authenticator(user)
+        started = sessions.start_pending(user, ip, user_agent)
+        audit.record("mfa.recovered", subject=user, ip=ip)
+        outbox.queue(user.email, "your authenticator was removed with a recovery link", "recovery_used",
+                     user=user, when=clock.now())
+    return started
+
+
+def forget_authenticator(user: User) -> None:
+    """Delete the authenticator and all backup codes and end every session (call inside a transaction)."""
+    Authenticator.delete().where(Authenticator.user == user).execute()
+    BackupCode.delete().where(BackupCode.user == user).execute()
+    sessions.end_all(user)
+
+
+def forgot_id(email: str) -> None:
+    """Mail every User ID registered to the address; say nothing either way (the page never shows an ID)."""
+    address = accounts.clean_email(email)
+    users = list(User.select().where(User.email_key == address.lower()).order_by(User.user_id))
+    if not users:
+        audit.record("recovery.forgot_id_sent", outcome="no user")  # the same writes either way
+        return
+    with db.atomic():
+        outbox.queue(users[0].email, "your User ID" if len(users) == 1 else "your User IDs", "forgot_id",
+                     users=users, today=clock.today())
+        for user in users:
+            audit.record("recovery.forgot_id_sent", subject=user)
+
+
+def request_new_password(user_id: str, ip: str = "") -> None:
+    """New Password: the owner's address gets a reset link, or the reason there is none. The page
+    says the same thing whatever happened, so nobody learns whether the User ID exists."""
+    user = User.get_or_none(User.user_id_key == accounts.user_id_key(user_id))
+    if user is None:
+        audit.record("recovery.new_password_requested", ip=ip, outcome="no user")  # the same writes either way
+        return
+    with db.atomic():
+        if user.password_blocked_at is not None:
+            outbox.queue(user.email, "your password is blocked", "new_password_blocked", user=user)
+            reason = "blocked"
+        elif not user.active or user.is_expired(clock.today()):
+            outbox.queue(user.email, "New Password is not applicable for your User ID",
+                         "new_password_not_applicable", user=user)
+            reason = "inactive or expired"
+        else:
+            token = links.issue(user, links.PASSWORD_RESET)
+            outbox.queue(user.email, "your link to set a new password", "new_password_link", user=user,
+                         link=links.external_url("auth.set_new_password", token=token),
+                         minutes=links.LIFETIME_MINUTES[links.PASSWORD_RESET])
+            reason = "link sent"
+        audit.record("recovery.new_password_requested", subject=user, ip=ip, outcome=reason)
+
+
+def reset_user(token: str) -> User:
+    found = links.peek(token, links.PASSWORD_RESET)
+    if found is None:
+        raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.PASSWORD_RESET]))
+    return found.user
+
+
+def set_new_password(token: str, password: str, ip: str = "") -> User:
+    """Set the password through a reset link: no sign-in, every session ends, the authenticator still applies."""
+    user = reset_user(token)
+    accounts.check_password_policy(user, password)
+    with db.atomic():
+        found = links.redeem(token, links.PASSWORD_RESET)
+        if found is None:
+            raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.PASSWORD_RESET]))
+        accounts.store_password(user, password, unblock=found.data == "unblock")
+        audit.record("password.reset", subject=user, ip=ip)
+        outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=clock.now())
+    return user
