@@ -17,6 +17,7 @@ from portal.services import ServiceError, audit, sessions
 
 USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PHONE = re.compile(r"^[0-9+()./ -]{0,50}$")
 
 
 def user_id_key(user_id: str) -> str:
@@ -52,6 +53,13 @@ def clean_name(value: str, label: str, field: str) -> str:
     return value
 
 
+def clean_phone(phone: str) -> str:
+    phone = " ".join((phone or "").split())
+    if not _PHONE.match(phone):
+        raise ServiceError("A phone number may hold digits, spaces and + ( ) - . / only.", "phone")
+    return phone
+
+
 def create_company(name: str) -> Company:
     """A new company; names are unique regardless of case."""
     name = clean_name(name, "The company name", "name")
@@ -70,7 +78,7 @@ def find_company(name: str) -> Company | None:
 
 def create_user(*, company: Company, user_id: str, email: str, first_name: str, last_name: str,
                 role: str = "user", valid_until: dt.date | None = None, active: bool = True,
-                password: str | None = None, actor: User | None = None) -> User:
+                password: str | None = None, phone: str = "", actor: User | None = None) -> User:
     """A new user; without a password the user cannot sign in until one is set."""
     user_id = (user_id or "").strip()
     if not USER_ID_PATTERN.match(user_id):
@@ -85,7 +93,7 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
     valid_until = valid_until or default_valid_until(today)
     user = User(company=company, user_id=user_id, user_id_key=user_id_key(user_id), email=email,
                 email_key=email.lower(), first_name=first_name, last_name=last_name, role=role,
-                active=active, valid_until=valid_until)
+                active=active, valid_until=valid_until, phone=clean_phone(phone))
     if password is not None:
         check_password_policy(user, password)
         user.password_hash = passwords.hash_password(password)

@@ -1,8 +1,6 @@
 """The person's own details: names and phone, e-mail address (confirmed by a link), password."""
 from __future__ import annotations
 
-import re
-
 from portal import clock
 from portal.db import db
 from portal.models import LoginSession, User
@@ -10,15 +8,12 @@ from portal.security import passwords
 from portal.services import ServiceError, accounts, audit, links, outbox
 
 WRONG_PASSWORD = "The current password is not correct."
-_PHONE = re.compile(r"^[0-9+()./ -]{0,50}$")
 
 
 def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
     first_name = accounts.clean_name(first_name, "The first name", "first_name")
     last_name = accounts.clean_name(last_name, "The last name", "last_name")
-    phone = " ".join((phone or "").split())
-    if not _PHONE.match(phone):
-        raise ServiceError("A phone number may hold digits, spaces and + ( ) - . / only.", "phone")
+    phone = accounts.clean_phone(phone)
     before = {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone}
     after = {"first_name": first_name, "last_name": last_name, "phone": phone}
     changed = {k: v for k, v in after.items() if before[k] != v}

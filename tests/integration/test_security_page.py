@@ -1,0 +1,95 @@
+"""Security page: re-authentication before changing the authenticator or backup codes; sessions."""
+import re
+
+from portal.models import Authenticator, BackupCode, LoginSession, OutboxMessage
+from tests import helpers
+
+
+def reauthenticate(client, secret, clock):
+    clock.advance(seconds=30)
+    return helpers.post_form(client, "/security/confirm", {"password": helpers.PASSWORD,
+                                                           "code": helpers.code_now(secret)})
+
+
+def test_security_page_shows_the_authenticator_and_no_way_to_turn_mfa_off(client, user):
+    helpers.enroll(client)
+    html = client.get("/security").data.decode()
+    assert "Work phone" in html and "10 of 10" in html and "cannot be turned off" in html
+    assert "Delete OTP and register a new one" in html and "New backup codes" in html
+
+
+def test_new_backup_codes_need_reauthentication(client, user, clock):
+    secret = helpers.enroll(client)
+    first = helpers.post_form(client, "/security/new-backup-codes", {}, token_from="/security")
+    assert first.headers["Location"].startswith("/security/confirm")
+    old = {b.code_hash for b in BackupCode.select()}
+    assert reauthenticate(client, secret, clock).headers["Location"] == "/security"
+    response = helpers.post_form(client, "/security/new-backup-codes", {}, token_from="/security")
+    assert response.headers["Location"] == "/sign-in/backup-codes"
+    codes = re.findall(r"<code>([^<]+)</code>", client.get("/sign-in/backup-codes").data.decode())
+    assert len(codes) == 10 and not old & {b.code_hash for b in BackupCode.select()}
+    assert OutboxMessage.select().where(OutboxMessage.subject.contains("new backup codes")).exists()
+
+
+def test_reauthentication_refuses_a_wrong_password_or_a_used_code(client, user, clock):
+    secret = helpers.enroll(client)
+    wrong = helpers.post_form(client, "/security/confirm", {"password": "nope", "code": helpers.code_now(secret, 1)})
+    assert "The password is not correct." in wrong.data.decode()
+    used = helpers.post_form(client, "/security/confirm", {"password": helpers.PASSWORD,
+                                                           "code": helpers.code_now(secret)})
+    assert "already been used" in used.data.decode()
+
+
+def test_reauthentication_lasts_ten_minutes(client, user, clock):
+    secret = helpers.enroll(client)
+    reauthenticate(client, secret, clock)
+    clock.advance(minutes=11)
+    response = helpers.post_form(client, "/security/new-backup-codes", {}, token_from="/security")
+    assert response.headers["Location"].startswith("/security/confirm")
+
+
+def test_delete_otp_starts_enrollment_at_once_and_ends_other_sessions(app, client, user, clock):
+    secret = helpers.enroll(client)
+    other = app.test_client()
+    helpers.sign_in(other, secret, clock_=clock)
+    reauthenticate(client, secret, clock)
+    response = helpers.post_form(client, "/security/replace-authenticator", {}, token_from="/security")
+    assert response.headers["Location"] == "/sign-in/enroll"
+    assert Authenticator.select().count() == 0 and BackupCode.select().count() == 0
+    assert other.get("/").status_code == 303
+    assert client.get("/").status_code == 303  # only enrollment is possible now
+    page = client.get("/sign-in/enroll").data.decode()
+    new_secret = helpers.KEY.search(page).group(1).replace(" ", "")
+    assert new_secret != secret
+    assert OutboxMessage.select().where(OutboxMessage.subject.contains("authenticator was deleted")).exists()
+
+
+def test_sessions_page_lists_and_ends_sessions(app, client, user, clock):
+    secret = helpers.enroll(client)
+    other = app.test_client()
+    helpers.sign_in(other, secret, clock_=clock)
+    html = client.get("/sessions").data.decode()
+    assert "this session" in html and html.count("<tr>") == 3
+    other_id = LoginSession.select().order_by(LoginSession.id.desc()).get().id
+    helpers.post_form(client, f"/sessions/{other_id}/end", {}, token_from="/sessions")
+    assert other.get("/").status_code == 303 and client.get("/").status_code == 200
+
+
+def test_sign_out_everywhere_else(app, client, user, clock):
+    secret = helpers.enroll(client)
+    others = [app.test_client() for _ in range(2)]
+    for other in others:
+        helpers.sign_in(other, secret, clock_=clock)
+    helpers.post_form(client, "/sessions/end-others", {}, token_from="/sessions")
+    assert all(o.get("/").status_code == 303 for o in others)
+    assert client.get("/").status_code == 200
+
+
+def test_a_session_of_another_user_cannot_be_ended(app, client, company, user, clock):
+    helpers.make_user(company, "victim")
+    victim = app.test_client()
+    helpers.enroll(victim, "victim")
+    victim_session = LoginSession.get(LoginSession.user == LoginSession.user.rel_model.get(user_id="victim").id)
+    helpers.enroll(client)
+    helpers.post_form(client, f"/sessions/{victim_session.id}/end", {}, token_from="/sessions")
+    assert victim.get("/").status_code == 200
