@@ -143,8 +143,27 @@ def demo():
                "or a browser authenticator.")
 
 
+mail_group = click.Group("mail", help="The mail outbox.")
+
+
+@mail_group.command("send")
+@click.option("--limit", default=500, show_default=True, help="Most messages to send in this run.")
+@_connected
+def mail_send(limit):
+    """Send queued mail that is due (safe to run from cron every minute, and twice at once)."""
+    from portal import mail
+    from portal.services import outbox
+
+    sent, failed = mail.deliver_due(limit=limit)
+    counts = outbox.counts()
+    click.echo(f"Sent {sent}, not sent {failed}. Outbox: {counts.get('queued', 0)} queued, "
+               f"{counts.get('failed', 0)} failed for good.")
+    if failed:
+        sys.exit(1)
+
+
 def register(app) -> None:
-    for command in (init_db, create_company, create_user, demo):
+    for command in (init_db, create_company, create_user, demo, mail_group):
         app.cli.add_command(command)
 
 

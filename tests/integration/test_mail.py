@@ -75,3 +75,31 @@ def test_without_smtp_server_mail_is_written_as_eml(tmp_path, database_url, cloc
         assert mail.deliver_due() == (1, 0)
     [path] = (tmp_path / "instance" / "mail").glob("*.eml")
     assert b"jdoe@acme.example" in path.read_bytes()
+
+
+def test_mail_send_command_delivers_what_waited_for_a_stopped_server(app, runner, user, smtp):
+    with helpers.context():
+        smtp.stop()
+        outbox.queue("jdoe@acme.example", "test notice", "authenticator_registered", user=user,
+                     device_name="X", when=user.created_at)
+    first = runner.invoke(args=["mail", "send"])
+    assert first.exit_code == 1 and "not sent 1" in first.output
+    smtp.start()
+    OutboxMessage.update(next_attempt_at=user.created_at).execute()
+    second = runner.invoke(args=["mail", "send"])
+    assert second.exit_code == 0 and "Sent 1" in second.output
+    assert len(smtp.wait_for(1)) == 1
+
+
+def test_after_the_last_try_a_message_is_marked_failed(app, user):
+    with helpers.context():
+        message = outbox.queue("jdoe@acme.example", "test notice", "authenticator_registered", user=user,
+                               device_name="X", when=user.created_at)
+
+        def refuse(_message):
+            raise ConnectionRefusedError("down")
+        for _ in range(outbox.MAX_ATTEMPTS):
+            OutboxMessage.update(next_attempt_at=user.created_at).execute()
+            outbox.deliver(refuse)
+        assert OutboxMessage.get_by_id(message.id).status == "failed"
+        assert outbox.counts() == {"failed": 1}

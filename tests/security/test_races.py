@@ -59,3 +59,23 @@ def test_parallel_wrong_codes_on_one_sign_in_never_exceed_five_checks(app, user,
     assert all(isinstance(r, ServiceError) or r == "ended" for r in results)
     assert User.get().failed_code_count <= 5
     assert LoginSession.select().where(LoginSession.id == pending.id).count() == 0
+
+
+def test_two_mail_senders_at_once_send_each_message_once(app, user):
+    from portal.models import OutboxMessage
+    from portal.services import outbox
+
+    with app.app_context():
+        for n in range(30):
+            outbox.queue("jdoe@acme.example", f"notice {n}", "authenticator_registered", user=user,
+                         device_name="X", when=user.created_at)
+    sent = []
+    lock = threading.Lock()
+
+    def record(message):
+        with lock:
+            sent.append(message.id)
+
+    in_parallel(2, lambda i: outbox.deliver(record))
+    assert sorted(sent) == sorted(m.id for m in OutboxMessage.select())
+    assert OutboxMessage.select().where(OutboxMessage.status != "sent").count() == 0
