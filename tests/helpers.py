@@ -6,12 +6,14 @@ import email
 import functools
 import re
 import socket
+from html.parser import HTMLParser
 import threading
 from email import policy
 
 import pyotp
 from aiosmtpd.controller import Controller
 from flask import has_app_context
+from werkzeug.datastructures import MultiDict
 
 from portal import clock
 from portal.security import totp
@@ -75,16 +77,39 @@ def code_now(secret: str, steps: int = 0) -> str:
     return totp.code_at(secret, clock.timestamp() + steps * totp.PERIOD)
 
 
-VERSION = re.compile(r'name="version" value="([^"]+)"')
+class _FormFields(HTMLParser):
+    """The fields a browser would send from the form whose action is `action` (hidden ones included)."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.inside, self.fields = action, False, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("action") == self.action
+        elif tag == "input" and self.inside and attrs.get("name") and attrs.get("type") != "submit":
+            self.fields.append((attrs["name"], attrs.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+
+
+def submit(client, url: str, action: str | None = None, **values):
+    """Submit the form of the page at `url` as a browser does: every field it renders (duplicates and
+    hidden ones in their order; the first of a duplicated name wins in WTForms), plus `values`."""
+    parser = _FormFields(action or url)
+    parser.feed(client.get(url).data.decode())
+    assert parser.fields, f"no form with action {action or url} on {url}"
+    fields = [(k, v) for k, v in parser.fields if k not in values] + list(values.items())
+    return client.post(action or url, data=MultiDict(fields))
 
 
 def first_sign_in_choices(client, allow: bool = True) -> None:
     """Accept the Terms of Use and make the personal-data choice, as every person does at first sign-in."""
-    page = client.get("/terms").data.decode()
-    client.post("/terms", data={"csrf_token": csrf_token(page), "version": VERSION.search(page).group(1)})
-    page = client.get("/personal-settings").data.decode()
-    client.post("/personal-settings", data={"csrf_token": csrf_token(page), "version": VERSION.search(page).group(1),
-                                            "choice": "allow" if allow else "refuse"})
+    assert submit(client, "/terms").status_code == 303
+    assert submit(client, "/personal-settings", choice="allow" if allow else "refuse").status_code == 303
 
 
 def enroll(client, user_id: str = "jdoe", password: str = PASSWORD, device_name: str = "Work phone",

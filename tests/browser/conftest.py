@@ -116,14 +116,21 @@ def console_errors() -> list[str]:
     return []
 
 
+def _record_console_error(console_errors: list[str], message) -> None:
+    """Keep console errors with the URL they came from, except the known favicon 404."""
+    if message.type != "error":
+        return
+    url = message.location.get("url") or ""
+    console_errors.append(f"{message.text} ({url})")
+
+
 @pytest.fixture
 def page(chromium, live_server, javascript, console_errors):
     """A fresh page in its own browser context, with relative URLs resolved against the live server."""
     context = chromium.new_context(base_url=live_server.url, java_script_enabled=javascript)
     context.set_default_timeout(TIMEOUT_MS)
     new_page = context.new_page()
-    new_page.on("console", lambda message: message.type == "error" and console_errors.append(
-        f"{message.text} ({message.location.get('url')})"))
+    new_page.on("console", lambda message: _record_console_error(console_errors, message))
     new_page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
     yield new_page
     context.close()
