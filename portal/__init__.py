@@ -13,6 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* variables and `config` (tests pass overrides here)."""
     from portal import cli, config as settings, db, mail, web
     from portal.account import bp as account_bp
+    from portal.admin import bp as admin_bp
     from portal.auth import bp as auth_bp, state
     from portal.extensions import csrf, login_manager
 
@@ -31,5 +32,6 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.unauthorized_handler(web.unauthorized)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     cli.register(app)
     return app

@@ -46,6 +46,7 @@ class User(UserMixin, BaseModel):
     email_key = CharField(max_length=254, index=True)
     first_name = CharField(max_length=100)
     last_name = CharField(max_length=100)
+    last_name_key = CharField(max_length=100, default="")  # lowercased, for search
     phone = CharField(max_length=50, default="")
     role = CharField(max_length=20, default=ROLE_USER)
     active = BooleanField(default=True)
@@ -79,6 +80,12 @@ class User(UserMixin, BaseModel):
     def is_expired(self, today: dt.date) -> bool:
         """Valid Until is the last day on which the User ID may sign in."""
         return self.valid_until < today
+
+    @property
+    def status_label(self) -> str:
+        if not self.active:
+            return "Inactive"
+        return "Expired" if self.is_expired(clock.today()) else "Active"
 
 
 class Authenticator(BaseModel):

@@ -95,7 +95,7 @@ def request_new_password():
 @bp.route("/new-password/<token>", methods=["GET", "POST"])
 def set_new_password(token):
     try:
-        user = recovery.reset_user(token)
+        link = recovery.reset_link(token)
     except ServiceError as error:
         return render_template("auth/link_unusable.html", message=error.message), 410
     form = NewPasswordForm()
@@ -108,4 +108,5 @@ def set_new_password(token):
             state.end()
             flash("Your password has been changed. Sign in with it and a code from your authenticator app.", "info")
             return redirect(url_for("auth.sign_in"), 303)
-    return render_template("auth/set_new_password.html", form=form, user=user)
+    return render_template("auth/set_new_password.html", form=form, user=link.user,
+                           welcome=link.purpose == "welcome")

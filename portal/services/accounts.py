@@ -25,6 +25,16 @@ def user_id_key(user_id: str) -> str:
     return unicodedata.normalize("NFKC", user_id or "").strip().lower()
 
 
+_KEYS = {"user_id": ("user_id_key", user_id_key), "email": ("email_key", str.lower),
+         "last_name": ("last_name_key", str.lower)}
+
+
+def with_keys(values: dict) -> dict:
+    """The values plus the lowercased lookup columns derived from them (User ID, e-mail, last name)."""
+    derived = {_KEYS[name][0]: _KEYS[name][1](value) for name, value in values.items() if name in _KEYS}
+    return {**values, **derived}
+
+
 def default_valid_until(today: dt.date) -> dt.date:
     """One year after creation (seed 001)."""
     try:
@@ -91,9 +101,8 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
     last_name = clean_name(last_name, "The last name", "last_name")
     today = clock.today()
     valid_until = valid_until or default_valid_until(today)
-    user = User(company=company, user_id=user_id, user_id_key=user_id_key(user_id), email=email,
-                email_key=email.lower(), first_name=first_name, last_name=last_name, role=role,
-                active=active, valid_until=valid_until, phone=clean_phone(phone))
+    user = User(company=company, role=role, active=active, valid_until=valid_until, phone=clean_phone(phone),
+                **with_keys({"user_id": user_id, "email": email, "first_name": first_name, "last_name": last_name}))
     if password is not None:
         check_password_policy(user, password)
         user.password_hash = passwords.hash_password(password)

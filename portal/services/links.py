@@ -14,18 +14,20 @@ from portal.security.tokens import hash_token, new_token
 RECOVERY = "recovery"
 PASSWORD_RESET = "password_reset"
 EMAIL_CHANGE = "email_change"
+WELCOME = "welcome"  # a new user's first password
 
-LIFETIME_MINUTES = {RECOVERY: 15, PASSWORD_RESET: 15, EMAIL_CHANGE: 60 * 24}
+LIFETIME_MINUTES = {RECOVERY: 15, PASSWORD_RESET: 15, EMAIL_CHANGE: 60 * 24, WELCOME: 72 * 60}
+ADMIN_RESET_MINUTES = 24 * 60  # a reset sent by an administrator may wait until the person is at a desk
 
 
-def issue(user: User, purpose: str, data: str | None = None) -> str:
+def issue(user: User, purpose: str, data: str | None = None, minutes: int | None = None) -> str:
     """A new link token; earlier unused tokens of the same user and purpose stop working."""
     now = clock.now()
     Token.update(used_at=now).where((Token.user == user) & (Token.purpose == purpose)
                                     & Token.used_at.is_null()).execute()
     token, token_hash = new_token()
     Token.create(user=user, purpose=purpose, token_hash=token_hash, created_at=now, data=data,
-                 expires_at=now + dt.timedelta(minutes=LIFETIME_MINUTES[purpose]))
+                 expires_at=now + dt.timedelta(minutes=minutes or LIFETIME_MINUTES[purpose]))
     return token
 
 
@@ -36,19 +38,20 @@ def external_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _valid(token: str, purpose: str):
-    return ((Token.token_hash == hash_token(token or "")) & (Token.purpose == purpose)
+def _valid(token: str, purpose: str | tuple[str, ...]):
+    purposes = (purpose,) if isinstance(purpose, str) else purpose
+    return ((Token.token_hash == hash_token(token or "")) & Token.purpose.in_(purposes)
             & Token.used_at.is_null() & (Token.expires_at > clock.now()))
 
 
-def peek(token: str, purpose: str) -> Token | None:
+def peek(token: str, purpose: str | tuple[str, ...]) -> Token | None:
     """The token if it would be accepted now, without using it (a GET must change nothing)."""
     if not token or len(token) > 100:
         return None
     return Token.select(Token, User).join(User).where(_valid(token, purpose)).first()
 
 
-def redeem(token: str, purpose: str) -> Token | None:
+def redeem(token: str, purpose: str | tuple[str, ...]) -> Token | None:
     """Use the token: exactly one of two parallel requests gets it. Call inside the change's transaction."""
     found = peek(token, purpose)
     if found is None:

@@ -10,6 +10,7 @@ from portal.security import passwords
 from portal.services import ServiceError, audit, mfa, outbox, recovery, sessions
 
 FRESH_FOR = dt.timedelta(minutes=10)
+ADMIN_FRESH_FOR = dt.timedelta(minutes=30)
 NEEDS_REAUTH = "For your safety, enter your password and a code again first."
 
 
@@ -30,8 +31,15 @@ def reauthenticate(login_session: LoginSession, password: str, code: str, ip: st
 
 
 def is_fresh(login_session: LoginSession) -> bool:
+    """Password and code were entered again in the last ten minutes (for changing one's own second factor)."""
     at = login_session.reauthenticated_at
     return at is not None and clock.now() - at <= FRESH_FOR
+
+
+def recently_authenticated(login_session: LoginSession) -> bool:
+    """Signed in, or re-authenticated, within ADMIN_FRESH_FOR: enough for administrative actions."""
+    latest = max(filter(None, (login_session.authenticated_at, login_session.reauthenticated_at)))
+    return clock.now() - latest <= ADMIN_FRESH_FOR
 
 
 def _require_fresh(login_session: LoginSession) -> None:

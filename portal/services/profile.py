@@ -19,7 +19,7 @@ def update_details(user: User, first_name: str, last_name: str, phone: str) -> U
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:
         with db.atomic():
-            User.update(**changed).where(User.id == user.id).execute()
+            User.update(**accounts.with_keys(changed)).where(User.id == user.id).execute()
             audit.record("profile.updated", subject=user, actor=user,
                          before={k: before[k] for k in changed}, after=changed)
     for key, value in after.items():
@@ -58,7 +58,7 @@ def confirm_email_change(token: str) -> User:
                                "your Profile page to get a new one.")
         user = found.user
         old = user.email
-        User.update(email=found.data, email_key=found.data.lower()).where(User.id == user.id).execute()
+        User.update(**accounts.with_keys({"email": found.data})).where(User.id == user.id).execute()
         user.email, user.email_key = found.data, found.data.lower()
         audit.record("profile.email_changed", subject=user, actor=user, before=old, after=found.data)
         outbox.queue(old, "your e-mail address was changed", "email_changed", user=user, old_email=old,

@@ -117,22 +117,30 @@ def request_new_password(user_id: str, ip: str = "") -> None:
         audit.record("recovery.new_password_requested", subject=user, ip=ip, outcome=reason)
 
 
-def reset_user(token: str) -> User:
-    found = links.peek(token, links.PASSWORD_RESET)
+SET_PASSWORD_LINKS = (links.PASSWORD_RESET, links.WELCOME)
+SET_PASSWORD_UNUSABLE = ("This link has expired or has already been used. Ask for a new one with New Password "
+                         "on the sign-in page, or ask your Company Administrator.")
+
+
+def reset_link(token: str):
+    """The usable New Password or welcome link for this token (nothing is used up by looking)."""
+    found = links.peek(token, SET_PASSWORD_LINKS)
     if found is None:
-        raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.PASSWORD_RESET]))
-    return found.user
+        raise ServiceError(SET_PASSWORD_UNUSABLE)
+    return found
 
 
 def set_new_password(token: str, password: str, ip: str = "") -> User:
-    """Set the password through a reset link: no sign-in, every session ends, the authenticator still applies."""
-    user = reset_user(token)
+    """Set the password through a reset or welcome link: no sign-in, every session ends, the authenticator
+    still applies. A link an administrator sent also lifts a password block."""
+    user = reset_link(token).user
     accounts.check_password_policy(user, password)
     with db.atomic():
-        found = links.redeem(token, links.PASSWORD_RESET)
+        found = links.redeem(token, SET_PASSWORD_LINKS)
         if found is None:
-            raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.PASSWORD_RESET]))
+            raise ServiceError(SET_PASSWORD_UNUSABLE)
         accounts.store_password(user, password, unblock=found.data == "unblock")
-        audit.record("password.reset", subject=user, ip=ip)
+        audit.record("password.reset" if found.purpose == links.PASSWORD_RESET else "password.first_set",
+                     subject=user, ip=ip)
         outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=clock.now())
     return user

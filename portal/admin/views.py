@@ -1,0 +1,134 @@
+"""Administration > User: search, details, actions and new users of the administrator's own company."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import htmx
+from portal.admin import bp
+from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
+from portal.admin.guard import role_required
+from portal.models import ROLE_COMPANY_ADMIN
+from portal.services import ServiceError, admin, user_search
+from portal.services.admin import NeedsConfirmation, NotFound
+
+company_admin = role_required(ROLE_COMPANY_ADMIN)
+
+
+def _target(user_id: str):
+    """The user of the administrator's company; any other is a 404, whatever the URL says."""
+    try:
+        return admin.user_of_company(current_user.company_id, user_id)
+    except NotFound:
+        abort(404)
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.route("/users")
+@company_admin
+def users():
+    form = SearchForm(request.args)
+    result = user_search.search(current_user.company_id, form.q.data or "", form.status.data or "",
+                                form.sort.data or "user_id", _page_number())
+    return htmx.render("admin/users.html", "admin/_user_results.html", form=form, result=result,
+                       single_admin=admin.admin_count(current_user.company_id) < 2)
+
+
+def _apply_error(form, error: ServiceError):
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+@bp.route("/users/<user_id>", methods=["GET", "POST"])
+@company_admin
+def user_details(user_id):
+    target = _target(user_id)
+    form = UserDetailsForm(obj=target)
+    needs_confirmation = None
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in admin.EDITABLE}
+        try:
+            changed = admin.update_user(current_user, target, values, confirmed=form.confirmed.data == "yes")
+        except NeedsConfirmation as error:
+            needs_confirmation = error.message
+        except ServiceError as error:
+            _apply_error(form, error)
+        else:
+            flash("Saved." if changed else "Nothing changed.", "info")
+            return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
+    return render_template("admin/user.html", form=form, details=admin.details(target), action_form=ActionForm(),
+                           needs_confirmation=needs_confirmation)
+
+
+ACTIONS = {
+    "reset-mfa": ("Reset MFA", "This deletes the authenticator and all backup codes of {user} and signs out "
+                               "their sessions. They register a new authenticator at their next sign-in."),
+    "send-password-reset": ("Send password reset", "{user} gets an e-mail with a link to set a new password "
+                                                   "(valid 24 hours). Using it also lifts a password block."),
+    "extend": ("Extend Valid Until by one year", "Valid Until of {user} moves one year ahead."),
+    "deactivate": ("Deactivate", "{user} can no longer sign in, and their sessions end. Their history stays."),
+    "activate": ("Activate", "{user} can sign in again (until Valid Until)."),
+    "end-sessions": ("End all sessions", "Every signed-in session of {user} ends at once."),
+}
+
+
+def _run(action: str, target, confirmed: bool) -> str:
+    if action == "reset-mfa":
+        admin.reset_mfa(current_user, target)
+        return "MFA has been reset. The user registers a new authenticator at the next sign-in."
+    if action == "send-password-reset":
+        admin.send_password_reset(current_user, target)
+        return f"A link to set a new password was sent to {target.email}."
+    if action == "extend":
+        return f"Valid Until is now {admin.extend_valid_until(current_user, target, confirmed).isoformat()}."
+    if action in ("deactivate", "activate"):
+        admin.set_active(current_user, target, action == "activate")
+        return f"{target.user_id} is now {'active' if action == 'activate' else 'inactive'}."
+    count = admin.end_sessions(current_user, target)
+    return f"{count} session{'s' if count != 1 else ''} ended."
+
+
+@bp.route("/users/<user_id>/<action>", methods=["POST"])
+@company_admin
+def user_action(user_id, action):
+    """Every action asks for confirmation first (a second POST), so it works without JavaScript."""
+    if action not in ACTIONS:
+        abort(404)
+    target = _target(user_id)
+    form = ActionForm()
+    title, explanation = ACTIONS[action]
+    if form.validate_on_submit() and form.confirmed.data in ("yes", "far-future"):
+        try:
+            flash(_run(action, target, form.confirmed.data == "far-future"), "info")
+        except NeedsConfirmation as error:
+            return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
+                                   explanation=error.message, confirm_value="far-future")
+        except ServiceError as error:
+            flash(error.message, "error")
+        return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
+    return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
+                           explanation=explanation.format(user=target.user_id), confirm_value="yes")
+
+
+@bp.route("/new-user", methods=["GET", "POST"])
+@company_admin
+def new_user():
+    form = NewUserForm()
+    needs_confirmation = None
+    if request.method == "GET":
+        form.active.data = True
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in ("user_id", *admin.EDITABLE)}
+        try:
+            created = admin.create_user(current_user, values, confirmed=form.confirmed.data == "yes")
+        except NeedsConfirmation as error:
+            needs_confirmation = error.message
+        except ServiceError as error:
+            _apply_error(form, error)
+        else:
+            flash(f"{created.user_id} was created and has been sent a link to choose a password.", "info")
+            return redirect(url_for("admin.user_details", user_id=created.user_id), 303)
+    return render_template("admin/new_user.html", form=form, needs_confirmation=needs_confirmation)

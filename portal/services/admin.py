@@ -1,0 +1,207 @@
+"""Company administration: a Company Administrator manages the users of their own company only.
+
+Every rule lives here, so the web pages and the CLI obey them alike."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from portal import clock
+from portal.db import db
+from portal.models import ROLE_COMPANY_ADMIN, ROLE_USER, AuditEvent, Company, User
+from portal.services import ServiceError, accounts, audit, links, mfa, mfa_settings, outbox, recovery, sessions
+
+ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
+FAR_FUTURE = dt.timedelta(days=2 * 365)
+EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
+
+
+class NotFound(ServiceError):
+    """No such user in the administrator's company (other companies' users look the same)."""
+
+    def __init__(self):
+        super().__init__("There is no such user in your company.")
+
+
+class NeedsConfirmation(ServiceError):
+    """The change is allowed but risky; the person must confirm it."""
+
+
+def user_of_company(company_id: int, user_id: str) -> User:
+    """The user with this User ID in this company, or NotFound: the company comes from the session."""
+    user = (User.select(User, Company).join(Company)
+            .where((User.company == company_id) & (User.user_id_key == accounts.user_id_key(user_id))).first())
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def active_administrators(company_id: int, today: dt.date | None = None):
+    today = today or clock.today()
+    return (User.select().where((User.company == company_id) & (User.role == ROLE_COMPANY_ADMIN) & User.active
+                                & (User.valid_until >= today)).order_by(User.user_id_key))
+
+
+def is_active_admin(user: User, today: dt.date) -> bool:
+    return user.role == ROLE_COMPANY_ADMIN and user.active and user.valid_until >= today
+
+
+def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
+    """A company always keeps at least one active Company Administrator."""
+    if not is_active_admin(target, today):
+        return
+    stays = (after.get("role", target.role) == ROLE_COMPANY_ADMIN and after.get("active", target.active)
+             and after.get("valid_until", target.valid_until) >= today)
+    others = active_administrators(target.company_id, today).where(User.id != target.id).exists()
+    if not stays and not others:
+        raise ServiceError(f"{target.user_id} is the last active Company Administrator of the company. "
+                           "Make another user Company Administrator first.")
+
+
+def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
+    if value > today + FAR_FUTURE and not confirmed:
+        raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "
+                                "are a security risk; confirm to save it anyway.", "valid_until")
+
+
+def clean_changes(values: dict) -> dict:
+    """Shape and domain checks of the editable fields; role and company are never taken from elsewhere."""
+    cleaned = {}
+    if "email" in values:
+        cleaned["email"] = accounts.clean_email(values["email"])
+    for name, label in (("first_name", "The first name"), ("last_name", "The last name")):
+        if name in values:
+            cleaned[name] = accounts.clean_name(values[name], label, name)
+    if "phone" in values:
+        cleaned["phone"] = accounts.clean_phone(values["phone"])
+    if "role" in values:
+        if values["role"] not in ADMIN_ROLES:
+            raise ServiceError("The role must be User or Company Administrator.", "role")
+        cleaned["role"] = values["role"]
+    if "active" in values:
+        cleaned["active"] = bool(values["active"])
+    if "valid_until" in values:
+        if not isinstance(values["valid_until"], dt.date):
+            raise ServiceError("Valid Until must be a date.", "valid_until")
+        cleaned["valid_until"] = values["valid_until"]
+    return cleaned
+
+
+def update_user(admin: User, target: User, values: dict, confirmed: bool = False) -> dict:
+    """Save only what changed, with before/after in the audit log; returns the changes."""
+    _check_target(admin, target)
+    after = clean_changes({k: v for k, v in values.items() if k in EDITABLE})
+    changed = {k: v for k, v in after.items() if getattr(target, k) != v}
+    if not changed:
+        return {}
+    today = clock.today()
+    if "valid_until" in changed:
+        if changed["valid_until"] < today and target.id == admin.id:
+            raise ServiceError("You cannot give yourself a Valid Until in the past.", "valid_until")
+        _check_valid_until(changed["valid_until"], today, confirmed)
+    _keep_one_admin(target, changed, today)
+    before = {k: getattr(target, k) for k in changed}
+    with db.atomic():
+        User.update(**accounts.with_keys(changed)).where(User.id == target.id).execute()
+        audit.record("admin.user_updated", subject=target, actor=admin, before=before, after=changed)
+        if changed.get("active") is False:
+            sessions.end_all(target)
+            outbox.queue(target.email, "your User ID was deactivated", "account_deactivated", user=target,
+                         admin=admin)
+        if "email" in changed:
+            outbox.queue(before["email"], "the e-mail address of your User ID was changed", "email_changed",
+                         user=target, old_email=before["email"], new_email=changed["email"])
+    for key, value in changed.items():
+        setattr(target, key, value)
+    return changed
+
+
+def _check_target(admin: User, target: User) -> None:
+    if target.company_id != admin.company_id:
+        raise NotFound()
+
+
+def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
+    """Delete the authenticator and backup codes and end the sessions; enrollment at the next sign-in."""
+    with db.atomic():
+        recovery.forget_authenticator(target)
+        audit.record("admin.mfa_reset", subject=target, actor=admin, ticket=ticket)
+        outbox.queue(target.email, "your authenticator was reset", "mfa_reset", user=target, admin=admin)
+
+
+def send_password_reset(admin: User, target: User, ticket: str | None = None) -> None:
+    """Mail the user a link to set a password; using it also lifts a password block. Nobody sees a password."""
+    with db.atomic():
+        token = links.issue(target, links.PASSWORD_RESET, data="unblock", minutes=links.ADMIN_RESET_MINUTES)
+        audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)
+        outbox.queue(target.email, "your link to set a new password", "new_password_link", user=target,
+                     link=links.external_url("auth.set_new_password", token=token),
+                     minutes=links.ADMIN_RESET_MINUTES, by_admin=True)
+
+
+def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt.date:
+    """One year more, counted from today or from the current date if that is later."""
+    start = max(target.valid_until, clock.today())
+    new = accounts.default_valid_until(start)
+    update_user(admin, target, {"valid_until": new}, confirmed=confirmed)
+    return new
+
+
+def set_active(admin: User, target: User, active: bool) -> None:
+    if target.id == admin.id and not active:
+        raise ServiceError("You cannot deactivate yourself; ask another Company Administrator.")
+    update_user(admin, target, {"active": active})
+
+
+def end_sessions(admin: User, target: User) -> int:
+    _check_target(admin, target)
+    with db.atomic():
+        count = sessions.end_all(target)
+        audit.record("admin.sessions_ended", subject=target, actor=admin, count=count)
+    return count
+
+
+def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
+    """A new user of the admin's own company; a welcome mail links to setting a password (72 hours)."""
+    role = values.get("role") or ROLE_USER
+    if role not in ADMIN_ROLES:
+        raise ServiceError("The role must be User or Company Administrator.", "role")
+    valid_until = values.get("valid_until") or accounts.default_valid_until(clock.today())
+    if valid_until < clock.today():
+        raise ServiceError("Valid Until must not be in the past.", "valid_until")
+    _check_valid_until(valid_until, clock.today(), confirmed)
+    with db.atomic():
+        user = accounts.create_user(company=admin.company, user_id=values.get("user_id", ""),
+                                    email=values.get("email", ""), first_name=values.get("first_name", ""),
+                                    last_name=values.get("last_name", ""), phone=values.get("phone", ""),
+                                    role=role, valid_until=valid_until, actor=admin)
+        send_welcome(user, admin)
+    return user
+
+
+def send_welcome(user: User, admin: User | None) -> None:
+    token = links.issue(user, links.WELCOME)
+    outbox.queue(user.email, "your new User ID", "welcome", user=user, admin=admin,
+                 link=links.external_url("auth.set_new_password", token=token),
+                 hours=links.LIFETIME_MINUTES[links.WELCOME] // 60)
+
+
+@dataclass
+class Details:
+    user: User
+    authenticator: object
+    backup_codes_left: int
+    events: list[AuditEvent]
+    only_admin: bool
+
+
+def details(target: User) -> Details:
+    events = list(AuditEvent.select().where(AuditEvent.subject == target)
+                  .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(20))
+    only = (is_active_admin(target, clock.today())
+            and not active_administrators(target.company_id).where(User.id != target.id).exists())
+    return Details(target, mfa_settings.authenticator(target), mfa.backup_codes_left(target), events, only)
+
+
+def admin_count(company_id: int) -> int:
+    return active_administrators(company_id).count()
