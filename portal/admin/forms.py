@@ -1,13 +1,18 @@
 """Administration forms: shape of input only. Role choices never include the Service Center."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.models import ROLE_LABELS
 from portal.services.admin import ADMIN_ROLES
 from portal.services.user_search import FILTERS, SORTS
 
-ROLE_CHOICES = [(role, ROLE_LABELS[role]) for role in ADMIN_ROLES]
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ADMIN_ROLES]
+
+
+def _choices(labels: dict) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 class SearchForm(FlaskForm):
@@ -18,8 +23,8 @@ class SearchForm(FlaskForm):
 
     q = StringField("Search", validators=[Length(max=100)],
                     render_kw={"autocomplete": "off", "spellcheck": "false", "type": "search"})
-    status = SelectField("Show", choices=list(FILTERS.items()), default="")
-    sort = SelectField("Sort by", choices=list(SORTS.items()), default="user_id")
+    status = SelectField("Show", choices=_choices(FILTERS), default="")
+    sort = SelectField("Sort by", choices=_choices(SORTS), default="user_id")
 
 
 class UserDetailsForm(FlaskForm):

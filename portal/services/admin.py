@@ -8,11 +8,10 @@ from dataclasses import dataclass
 
 from portal import clock
 from portal.db import db
-from portal.models import ROLE_COMPANY_ADMIN, ROLE_USER, AuditEvent, Company, User
+from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLE_USER, AuditEvent, Company, User
 from portal.services import ServiceError, accounts, audit, links, mfa, mfa_settings, outbox, recovery, sessions
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
-FAR_FUTURE = dt.timedelta(days=2 * 365)
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
 
 
@@ -59,7 +58,9 @@ def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
 
 
 def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
-    if value > today + FAR_FUTURE and not confirmed:
+    """More than two years ahead asks for confirmation (seed 001: far-future dates are a security risk)."""
+    two_years = accounts.default_valid_until(accounts.default_valid_until(today))
+    if value > two_years and not confirmed:
         raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "
                                 "are a security risk; confirm to save it anyway.", "valid_until")
 
@@ -116,13 +117,15 @@ def update_user(admin: User, target: User, values: dict, confirmed: bool = False
     return changed
 
 
-def _check_target(admin: User, target: User) -> None:
-    if target.company_id != admin.company_id:
+def _check_target(admin: User, target: User, ticket: str | None = None) -> None:
+    """A Company Administrator acts on their own company only; the Service Center (with a ticket) on any."""
+    if target.company_id != admin.company_id and not (admin.role == ROLE_SERVICE_CENTER and ticket):
         raise NotFound()
 
 
 def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
     """Delete the authenticator and backup codes and end the sessions; enrollment at the next sign-in."""
+    _check_target(admin, target, ticket)
     with db.atomic():
         recovery.forget_authenticator(target)
         audit.record("admin.mfa_reset", subject=target, actor=admin, ticket=ticket)
@@ -131,6 +134,7 @@ def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
 
 def send_password_reset(admin: User, target: User, ticket: str | None = None) -> None:
     """Mail the user a link to set a password; using it also lifts a password block. Nobody sees a password."""
+    _check_target(admin, target, ticket)
     with db.atomic():
         token = links.issue(target, links.PASSWORD_RESET, data="unblock", minutes=links.ADMIN_RESET_MINUTES)
         audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)

@@ -8,6 +8,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from peewee import JOIN
+
 from portal.models import AuditEvent, Company, User
 from portal.services import accounts
 
@@ -25,10 +27,10 @@ class Page:
 def query(company_id: int | None, user_id: str = "", event: str = "", since: dt.date | None = None,
           until: dt.date | None = None):
     """Events of one company (or all, for the Service Center), newest first."""
-    select = (AuditEvent.select(AuditEvent, User, Actor, Company)
-              .join(User, on=(AuditEvent.subject == User.id), join_type="LEFT OUTER", attr="subject")
-              .switch(AuditEvent).join(Actor, on=(AuditEvent.actor == Actor.id), join_type="LEFT OUTER", attr="actor")
-              .switch(AuditEvent).join(Company, on=(AuditEvent.company == Company.id), join_type="LEFT OUTER",
+    select = (AuditEvent.select(AuditEvent, User.id, User.user_id, Actor.id, Actor.user_id, Company.id, Company.name)
+              .join(User, JOIN.LEFT_OUTER, on=(AuditEvent.subject == User.id), attr="subject")
+              .switch(AuditEvent).join(Actor, JOIN.LEFT_OUTER, on=(AuditEvent.actor == Actor.id), attr="actor")
+              .switch(AuditEvent).join(Company, JOIN.LEFT_OUTER, on=(AuditEvent.company == Company.id),
                                        attr="company"))
     if company_id is not None:
         select = select.where(AuditEvent.company == company_id)

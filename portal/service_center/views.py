@@ -1,0 +1,114 @@
+"""Service Center pages: search users of every company, help a last Company Administrator, companies, mail."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import htmx
+from portal.admin.audit_views import render_log
+from portal.admin.forms import SearchForm
+from portal.admin.guard import role_required
+from portal.models import ROLE_SERVICE_CENTER, Company
+from portal.service_center import bp
+from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
+from portal.services import ServiceError, admin, service_center, user_search
+
+staff_only = role_required(ROLE_SERVICE_CENTER)
+ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
+           "send-password-reset": ("Send password reset", service_center.send_password_reset)}
+
+
+def _target(user_id: str):
+    try:
+        return service_center.user_by_id(user_id)
+    except admin.NotFound:
+        abort(404)
+
+
+@bp.route("/users")
+@staff_only
+def users():
+    form = SearchForm(request.args)
+    result = user_search.search(None, form.q.data or "", form.status.data or "", form.sort.data or "user_id",
+                                request.args.get("page", 1, type=int) or 1)
+    return htmx.render("service_center/users.html", "admin/_user_results.html", form=form, result=result,
+                       detail_endpoint="service_center.user_details")
+
+
+@bp.route("/users/<user_id>")
+@staff_only
+def user_details(user_id):
+    target = _target(user_id)
+    return render_template("service_center/user.html", details=admin.details(target),
+                           administrators=list(admin.active_administrators(target.company_id)),
+                           refusal=service_center.refusal(target), form=TicketForm(formdata=None))
+
+
+@bp.route("/users/<user_id>/<action>", methods=["POST"])
+@staff_only
+def user_action(user_id, action):
+    if action not in ACTIONS:
+        abort(404)
+    target = _target(user_id)
+    title, run = ACTIONS[action]
+    form = TicketForm()
+    if form.validate_on_submit() and form.confirmed.data == "yes":
+        try:
+            run(current_user, target, form.ticket.data)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{title} done for {target.user_id} (ticket {form.ticket.data.strip()}).", "info")
+        return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
+    return render_template("admin/confirm.html", form=form, target=target, title=title, confirm_value="yes",
+                           explanation=f"{title} for {target.user_id} of {target.company.name}.",
+                           ticket_required=True,
+                           cancel_url=url_for("service_center.user_details", user_id=target.user_id))
+
+
+@bp.route("/companies", methods=["GET", "POST"])
+@staff_only
+def companies():
+    form = CompanyForm()
+    if form.validate_on_submit():
+        try:
+            company = service_center.create_company(current_user, form.name.data, form.ticket.data)
+        except ServiceError as error:
+            (getattr(form, error.field).errors if error.field in ("name", "ticket") else form.form_errors).append(
+                error.message)
+        else:
+            flash(f"Company {company.name} created. Now create its first Company Administrator.", "info")
+            return redirect(url_for("service_center.first_admin", company_id=company.id), 303)
+    return render_template("service_center/companies.html", form=form,
+                           companies=service_center.companies(request.args.get("q", "")))
+
+
+@bp.route("/companies/<int:company_id>/first-admin", methods=["GET", "POST"])
+@staff_only
+def first_admin(company_id):
+    company = Company.get_or_none(Company.id == company_id) or abort(404)
+    form = FirstAdminForm()
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in ("user_id", "first_name", "last_name", "email", "phone")}
+        try:
+            user = service_center.create_first_admin(current_user, company, values, form.ticket.data)
+        except ServiceError as error:
+            (getattr(form, error.field).errors if error.field else form.form_errors).append(error.message)
+        else:
+            flash(f"{user.user_id} is the Company Administrator of {company.name} and has been sent a link "
+                  "to choose a password.", "info")
+            return redirect(url_for("service_center.user_details", user_id=user.user_id), 303)
+    return render_template("service_center/first_admin.html", form=form, company=company,
+                           has_admin=admin.active_administrators(company.id).exists())
+
+
+@bp.route("/audit")
+@staff_only
+def audit():
+    return render_log(None, "service_center/audit.html")
+
+
+@bp.route("/mail")
+@staff_only
+def failed_mail():
+    return render_template("service_center/mail.html", messages=service_center.failed_mail())

@@ -1,0 +1,99 @@
+"""Service Center: the operator's staff help only where seed 001 allows it, and always with a ticket.
+
+They reset the password or MFA of a user only when that user is a Company Administrator and the only
+active one of their company; everybody else is sent to their Company Administrators."""
+from __future__ import annotations
+
+import re
+
+from portal import clock
+from portal.db import db
+from portal.models import ROLE_COMPANY_ADMIN, Company, OutboxMessage, User
+from portal.services import ServiceError, accounts, admin, audit, outbox
+
+_TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,49}$")
+
+
+def clean_ticket(ticket: str) -> str:
+    ticket = (ticket or "").strip()
+    if not _TICKET.match(ticket):
+        raise ServiceError("Enter the ticket reference of the request (letters, digits and - _ . : / #, "
+                           "at most 50 characters).", "ticket")
+    return ticket
+
+
+def user_by_id(user_id: str) -> User:
+    user = (User.select(User, Company).join(Company)
+            .where(User.user_id_key == accounts.user_id_key(user_id)).first())
+    if user is None:
+        raise admin.NotFound()
+    return user
+
+
+def refusal(target: User) -> str | None:
+    """Why the Service Center may not reset this user's password or MFA; None when it may."""
+    admins = list(admin.active_administrators(target.company_id))
+    if target.role == ROLE_COMPANY_ADMIN and [a.id for a in admins] == [target.id]:
+        return None
+    if admins:
+        names = ", ".join(f"{a.full_name} ({a.user_id})" for a in admins if a.id != target.id)
+        return f"Ask your Company Administrator: {names}." if names else None
+    return ("The Service Center helps only the last Company Administrator of a company. This company has no "
+            "active Company Administrator: create one first.")
+
+
+def _act(staff: User, target: User, ticket: str, action) -> None:
+    ticket = clean_ticket(ticket)
+    reason = refusal(target)
+    if reason:
+        audit.record("service_center.refused", subject=target, actor=staff, ticket=ticket, reason=reason)
+        raise ServiceError(reason)
+    with db.atomic():
+        action(staff, target, ticket)
+        for other in User.select().where((User.company == target.company_id) & (User.role == ROLE_COMPANY_ADMIN)
+                                         & (User.id != target.id)):
+            outbox.queue(other.email, f"the Service Center helped {target.user_id}", "service_center_notice",
+                         user=other, target=target, ticket=ticket, when=clock.now())
+
+
+def reset_mfa(staff: User, target: User, ticket: str) -> None:
+    _act(staff, target, ticket, admin.reset_mfa)
+
+
+def send_password_reset(staff: User, target: User, ticket: str) -> None:
+    _act(staff, target, ticket, admin.send_password_reset)
+
+
+def create_company(staff: User, name: str, ticket: str) -> Company:
+    ticket = clean_ticket(ticket)
+    with db.atomic():
+        company = accounts.create_company(name)
+        audit.record("service_center.company_created", actor=staff, company=company, ticket=ticket)
+    return company
+
+
+def create_first_admin(staff: User, company: Company, values: dict, ticket: str) -> User:
+    """A company without an active Company Administrator gets one; it gets a welcome link like any new user."""
+    ticket = clean_ticket(ticket)
+    if admin.active_administrators(company.id).exists():
+        raise ServiceError(f"{company.name} already has an active Company Administrator, who creates users.")
+    with db.atomic():
+        user = accounts.create_user(company=company, user_id=values.get("user_id", ""),
+                                    email=values.get("email", ""), first_name=values.get("first_name", ""),
+                                    last_name=values.get("last_name", ""), phone=values.get("phone", ""),
+                                    role=ROLE_COMPANY_ADMIN, actor=staff)
+        audit.record("service_center.first_admin_created", subject=user, actor=staff, ticket=ticket)
+        admin.send_welcome(user, None)
+    return user
+
+
+def companies(query: str = "", limit: int = 100) -> list[Company]:
+    select = Company.select().order_by(Company.name_key).limit(limit)
+    if query:
+        select = select.where(Company.name_key.startswith(query.strip().casefold()))
+    return list(select)
+
+
+def failed_mail(limit: int = 200) -> list[OutboxMessage]:
+    return list(OutboxMessage.select().where(OutboxMessage.status == "failed")
+                .order_by(OutboxMessage.id.desc()).limit(limit))
