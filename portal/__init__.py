@@ -14,6 +14,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import cli, config as settings, db, mail, web
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
+    from portal.contacts import bp as contacts_bp
     from portal.service_center import bp as service_center_bp
     from portal.auth import bp as auth_bp, state
     from portal.extensions import csrf, login_manager
@@ -35,5 +36,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(service_center_bp)
+    app.register_blueprint(contacts_bp)
     cli.register(app)
     return app

@@ -166,6 +166,57 @@ class ConsentRecord(BaseModel):
         table_name = "consent_records"
 
 
+CONTACT_PENDING = "pending"
+CONTACT_ACTIVE = "active"
+CONTACT_DECLINED = "declined"
+CONTACT_INACTIVE = "inactive"
+CONTACT_STATUSES = {CONTACT_PENDING: "Pending", CONTACT_ACTIVE: "Active", CONTACT_DECLINED: "Declined",
+                    CONTACT_INACTIVE: "Inactive"}
+
+
+class ContactPerson(BaseModel):
+    """A person named on the company's data sheets; not a user. Shown only after confirming by e-mail."""
+
+    company = ForeignKeyField(Company, backref="contact_persons", on_delete="RESTRICT")
+    first_name = CharField(max_length=100)
+    last_name = CharField(max_length=100)
+    last_name_key = CharField(max_length=100)
+    email = CharField(max_length=254)
+    email_key = CharField(max_length=254)
+    phone = CharField(max_length=50, default="")
+    department = CharField(max_length=100, default="")
+    status = CharField(max_length=10, default=CONTACT_PENDING)
+    created_at = DateTimeField(default=clock.now)
+    activation_token_hash = CharField(max_length=64, null=True, unique=True)  # the one usable link
+    activation_expires_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "contact_persons"
+        indexes = ((("company", "email_key"), False), (("company", "last_name_key"), False),
+                   (("company", "status"), False))
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def status_label(self) -> str:
+        return CONTACT_STATUSES.get(self.status, self.status)
+
+
+class ContactEvent(BaseModel):
+    """The history of a contact person's status: sent, activated, declined, deactivated, e-mail changed."""
+
+    contact = ForeignKeyField(ContactPerson, backref="events", on_delete="CASCADE")
+    event = CharField(max_length=30)
+    created_at = DateTimeField(default=clock.now)
+    actor = ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    detail = CharField(max_length=255, default="")
+
+    class Meta:
+        table_name = "contact_events"
+
+
 class AuditEvent(BaseModel):
     created_at = DateTimeField(default=clock.now, index=True)
     event = CharField(max_length=50, index=True)
@@ -198,5 +249,5 @@ class OutboxMessage(BaseModel):
         table_name = "outbox_messages"
 
 
-ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, Token, ConsentRecord, AuditEvent,
-              OutboxMessage)
+ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, Token, ConsentRecord, ContactPerson,
+              ContactEvent, AuditEvent, OutboxMessage)

@@ -96,7 +96,7 @@ def _handle_unexpected(error: Exception):
 class RedactLinkTokens(logging.Filter):
     """Access logs must not keep the secret part of mailed links."""
 
-    pattern = re.compile(r"(/(?:recover|new-password|profile/email)/)[A-Za-z0-9_-]{16,}")
+    pattern = re.compile(r"(/(?:recover|new-password|profile/email|contact/activate)/)[A-Za-z0-9_-]{16,}")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:

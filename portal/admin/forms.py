@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.models import ROLE_LABELS
+from portal.models import CONTACT_STATUSES, ROLE_LABELS
 from portal.services.admin import ADMIN_ROLES
 from portal.services.user_search import FILTERS, SORTS
 
@@ -58,3 +58,20 @@ class AuditFilterForm(FlaskForm):
     event = StringField("Event", validators=[Length(max=50)])
     since = DateField("From", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
     until = DateField("To", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+
+
+class ContactSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", validators=[Length(max=100)], render_kw={"type": "search", "autocomplete": "off"})
+    status = SelectField("Status", choices=[SelectChoice("", "All")] + _choices(CONTACT_STATUSES), default="")
+
+
+class ContactForm(FlaskForm):
+    first_name = StringField("First name", validators=[DataRequired("Enter the first name."), Length(max=100)])
+    last_name = StringField("Last name", validators=[DataRequired("Enter the last name."), Length(max=100)])
+    email = StringField("E-mail address", validators=[DataRequired("Enter the e-mail address."), Length(max=254)],
+                        render_kw={"type": "email"})
+    phone = StringField("Phone", validators=[Length(max=50)], render_kw={"type": "tel"})
+    department = StringField("Department", validators=[Length(max=100)])

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, ContactPerson, User
 from tests import helpers
 
 PREFIXES = ("/admin", "/service-center")
@@ -14,15 +14,16 @@ def protected_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith(PREFIXES)]
 
 
-def url_for_rule(rule, user_id="victim", company_id=1):
-    values = {"user_id": user_id, "action": "reset-mfa", "company_id": company_id}
+def url_for_rule(rule, user_id="victim", company_id=1, contact_id=1):
+    values = {"user_id": user_id, "action": "reset-mfa", "company_id": company_id, "contact_id": contact_id}
     return rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
 
 
 def state_of(user_id):
     user = User.get(User.user_id == user_id)
+    contact = ContactPerson.get()
     return (user.email, user.role, user.active, user.valid_until, user.password_blocked_at,
-            user.authenticators.count())
+            user.authenticators.count(), contact.status, contact.email, contact.activation_token_hash)
 
 
 @pytest.fixture
@@ -34,6 +35,8 @@ def world(app, clock):
     helpers.make_user(company_a, "victim")
     helpers.make_user(company_a, "plain")
     helpers.make_user(company_b, "admin-b", role="company-admin")
+    ContactPerson.create(company=company_a, first_name="Carl", last_name="Contact", last_name_key="contact",
+                         email="carl@a.example", email_key="carl@a.example")
     clients = {}
     for user_id in ("admin-a", "victim", "plain", "admin-b"):
         clients[user_id] = app.test_client()
@@ -53,7 +56,7 @@ def test_plain_user_gets_nothing_from_any_route(app, world):
     token = helpers.csrf_token(plain.get("/").data)
     before = state_of("victim")
     for rule in protected_rules(app):
-        url = url_for_rule(rule, company_id=company_a.id)
+        url = url_for_rule(rule, company_id=company_a.id, contact_id=ContactPerson.get().id)
         for method in rule.methods & {"GET", "POST"}:
             response = plain.open(url, method=method, data={"csrf_token": token, "confirmed": "yes", "ticket": "T-1",
                                                             "role": "company-admin"})
@@ -69,15 +72,17 @@ def test_another_companys_administrator_gets_404_for_every_admin_route(app, worl
     token = helpers.csrf_token(intruder.get("/").data)
     before = state_of("victim")
     for rule in protected_rules(app):
-        if not rule.rule.startswith("/admin/users/<"):
+        if not rule.rule.startswith(("/admin/users/<", "/admin/contacts/<")):
             continue
-        url = url_for_rule(rule)
+        url = url_for_rule(rule, contact_id=ContactPerson.get().id)
         for method in rule.methods & {"GET", "POST"}:
-            for action in ("reset-mfa", "send-password-reset", "extend", "deactivate", "end-sessions"):
+            for action in ("reset-mfa", "send-password-reset", "extend", "deactivate", "end-sessions", "send",
+                           "reactivate"):
                 target = url.replace("reset-mfa", action)
                 response = intruder.open(target, method=method, data={
                     "csrf_token": token, "confirmed": "yes", "email": "x@evil.example", "first_name": "X",
-                    "last_name": "Y", "role": "company-admin", "active": "", "valid_until": "2020-01-01"})
+                    "last_name": "Y", "role": "company-admin", "active": "", "valid_until": "2020-01-01",
+                    "department": "X"})
                 assert response.status_code == 404, (method, target)
     assert state_of("victim") == before
 
@@ -117,8 +122,8 @@ def test_csrf_is_required_on_every_post_route(app, world):
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods:
             continue
-        url = rule.build({k: {"user_id": "victim", "action": "reset-mfa", "token": "x" * 43,
-                              "session_id": 1, "company_id": company_a.id}[k] for k in rule.arguments})[1]
+        url = rule.build({k: {"user_id": "victim", "action": "reset-mfa", "token": "x" * 43, "session_id": 1,
+                              "company_id": company_a.id, "contact_id": 1}[k] for k in rule.arguments})[1]
         for headers in ({}, {"HX-Request": "true"}):
             response = client.post(url, data={"confirmed": "yes"}, headers=headers)
             assert response.status_code == 400, (rule.rule, response.status_code)

@@ -1,0 +1,96 @@
+"""Administration > Contact Person: the company's contact persons and their activation e-mails."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import htmx
+from portal.admin import bp
+from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
+from portal.admin.views import company_admin
+from portal.services import ServiceError, contacts
+
+ACTIONS = {
+    "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
+    "deactivate": ("Deactivate", contacts.deactivate, "The contact person is now inactive."),
+    "reactivate": ("Re-activate", contacts.reactivate, "The contact person is Pending; an activation e-mail was sent."),
+}
+
+
+def _contact(contact_id: int):
+    try:
+        return contacts.of_company(current_user.company_id, contact_id)
+    except contacts.NotFound:
+        abort(404)
+
+
+def _apply(form, error: ServiceError):
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
+@bp.route("/contacts")
+@company_admin
+def contact_list():
+    form = ContactSearchForm(request.args)
+    result = contacts.search(current_user.company_id, form.q.data or "", form.status.data or "",
+                             request.args.get("page", 1, type=int) or 1)
+    return htmx.render("admin/contacts.html", "admin/_contact_results.html", form=form, result=result)
+
+
+@bp.route("/new-contact", methods=["GET", "POST"])
+@company_admin
+def new_contact():
+    form = ContactForm()
+    existing = None
+    if form.validate_on_submit():
+        try:
+            contact = contacts.create(current_user, form.data)
+        except contacts.ExistingContact as error:
+            existing = error.contact
+            _apply(form, error)
+        except ServiceError as error:
+            _apply(form, error)
+        else:
+            flash(f"{contact.full_name} was added and has been sent an activation e-mail.", "info")
+            return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
+    return render_template("admin/new_contact.html", form=form, existing=existing)
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
+@company_admin
+def contact_details(contact_id):
+    contact = _contact(contact_id)
+    form = ContactForm(obj=contact)
+    existing = None
+    if form.validate_on_submit():
+        try:
+            changed = contacts.update(current_user, contact, form.data)
+        except contacts.ExistingContact as error:
+            existing = error.contact
+            _apply(form, error)
+        except ServiceError as error:
+            _apply(form, error)
+        else:
+            flash("Saved. The new address must confirm by the activation e-mail." if "email" in changed
+                  else ("Saved." if changed else "Nothing changed."), "info")
+            return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
+    return render_template("admin/contact.html", form=form, contact=contact, history=contacts.history(contact),
+                           action_form=ActionForm(), existing=existing)
+
+
+@bp.route("/contacts/<int:contact_id>/<action>", methods=["POST"])
+@company_admin
+def contact_action(contact_id, action):
+    if action not in ACTIONS:
+        abort(404)
+    contact = _contact(contact_id)
+    if ActionForm().validate_on_submit():
+        _, run, done = ACTIONS[action]
+        try:
+            run(current_user, contact)
+        except ServiceError as error:
+            flash(error.message, "error")
+        else:
+            flash(done, "info")
+    return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)

@@ -1,0 +1,23 @@
+"""The activation page: opening the link changes nothing; Activate or Cancel (a POST) decides.
+
+It never reads or changes anyone's sign-in: a signed-in person stays signed in, as they were."""
+from flask import render_template, request
+
+from portal.auth.forms import ConfirmForm
+from portal.contacts import bp
+from portal.services import ServiceError, contacts
+from portal.web import client_ip
+
+
+@bp.route("/contact/activate/<token>", methods=["GET", "POST"])
+def activate(token):
+    try:
+        contact = contacts.by_link(token)
+        form = ConfirmForm()
+        if not (form.validate_on_submit() and request.form.get("answer") in ("activate", "cancel")):
+            return render_template("contacts/activate.html", contact=contact, form=form)
+        activated = request.form["answer"] == "activate"
+        contacts.answer(token, activate=activated, ip=client_ip())
+    except ServiceError as error:
+        return render_template("contacts/unusable.html", message=error.message), 410
+    return render_template("contacts/answered.html", contact=contact, activated=activated)
