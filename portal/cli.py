@@ -162,8 +162,64 @@ def mail_send(limit):
         sys.exit(1)
 
 
+lifecycle_group = click.Group("lifecycle", help="Account lifecycle: inactivity and Valid Until.")
+
+
+def _parse_today(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--today must be a date written YYYY-MM-DD, not {value!r}.") from None
+
+
+@lifecycle_group.command("run")
+@click.option("--today", callback=_parse_today, metavar="YYYY-MM-DD", help="Run as if it were this day (UTC).")
+@click.option("--dry-run", is_flag=True, help="Print what would be done and change nothing.")
+@_connected
+def lifecycle_run(today, dry_run):
+    """Warn at 11 months without sign-in, deactivate at 12, send Valid Until digests, audit expiries.
+
+    Safe to run every hour from cron or a systemd timer: a second run the same day finds nothing new,
+    and overlapping runs do not both work."""
+    from portal.services import lifecycle
+
+    if today is not None:
+        clock.set_source(lambda: dt.datetime.combine(today, clock.system_now().time()))
+    try:
+        summary = lifecycle.run(dry_run=dry_run, progress=_progress)
+    except Exception as error:  # a failed run changed only whole batches; say so and exit 1
+        current_app.logger.exception("lifecycle run failed")
+        raise ServiceUnavailable(f"The lifecycle run failed ({type(error).__name__}); finished batches are kept, "
+                                 "and the next run continues.") from None
+    finally:
+        clock.set_source(None)
+    _print_summary(summary, clock.now().date() if today is None else today)
+
+
+def _progress(step: str, done: int) -> None:
+    if done % (10 * 1000) == 0:
+        click.echo(f"  {step}: {done} so far", err=True)
+
+
+def _print_summary(summary, day) -> None:
+    if summary.skipped:
+        click.echo("Another lifecycle run is in progress; this one did nothing.")
+        return
+    verb = "would be" if summary.dry_run else "were"
+    counts = summary.counts
+    click.echo(f"Lifecycle {'dry run' if summary.dry_run else 'run'} for {day}:\n"
+               f"  inactivity warnings: {counts['warned']} users {verb} warned\n"
+               f"  deactivated for inactivity: {counts['deactivated']} users {verb} deactivated\n"
+               f"  Valid Until digests: {counts['digest_mails']} mails {verb} sent about "
+               f"{counts['digest_users']} users\n"
+               f"  expiries recorded: {counts['expired']}\n"
+               f"  time taken: {summary.seconds:.2f} s")
+
+
 def register(app) -> None:
-    for command in (init_db, create_company, create_user, demo, mail_group):
+    for command in (init_db, create_company, create_user, demo, mail_group, lifecycle_group):
         app.cli.add_command(command)
 
 

@@ -7,11 +7,12 @@ from collections.abc import Callable
 UTC = dt.timezone.utc
 
 
-def _system_now() -> dt.datetime:
+def system_now() -> dt.datetime:
+    """The real time, whatever clock is set: for leases between processes."""
     return dt.datetime.now(UTC).replace(tzinfo=None)
 
 
-_source: Callable[[], dt.datetime] = _system_now
+_source: Callable[[], dt.datetime] = system_now
 
 
 def now() -> dt.datetime:
@@ -31,7 +32,20 @@ def timestamp() -> float:
 def set_source(source: Callable[[], dt.datetime] | None) -> None:
     """Replace the clock (None restores the system clock)."""
     global _source
-    _source = source or _system_now
+    _source = source or system_now
+
+
+def months_before(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day and time `months` calendar months earlier (the last day of a shorter month)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=28)
 
 
 class FrozenClock:

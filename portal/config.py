@@ -30,6 +30,7 @@ DEFAULTS = {
     "CODE_BLOCK_SECONDS": 15 * 60,
     "PASSWORD_FAILURES_BEFORE_BLOCK": 10,  # wrong passwords in a row; then only an administrator can reset
     "BACKUP_CODE_COUNT": 10,
+    "EXPIRY_NOTICE_DAYS": 30,  # administrators hear of a Valid Until this many days ahead
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_MAX_LENGTH": 1024,

@@ -33,6 +33,7 @@ class Company(BaseModel):
     name = CharField(max_length=200)
     name_key = CharField(max_length=200, unique=True)  # casefolded name: one company per name
     created_at = DateTimeField(default=clock.now)
+    expiry_digest_on = DateField(null=True)  # day of the last "Valid Until soon" digest to its administrators
 
     class Meta:
         table_name = "companies"
@@ -53,6 +54,10 @@ class User(UserMixin, BaseModel):
     valid_until = DateField(index=True)
     created_at = DateTimeField(default=clock.now)
     last_sign_in_at = DateTimeField(null=True, index=True)
+    activity_at = DateTimeField(default=clock.now)  # last sign-in, or creation: what inactivity counts from
+    inactivity_warned_at = DateTimeField(null=True)  # warned for the period that started at activity_at
+    expiry_notified_for = DateField(null=True)  # the Valid Until its administrators were told about
+    expired_recorded_for = DateField(null=True)  # the Valid Until whose passing was audited
     password_hash = TextField(null=True)
     failed_password_count = IntegerField(default=0)
     password_blocked_at = DateTimeField(null=True)
@@ -249,5 +254,16 @@ class OutboxMessage(BaseModel):
         table_name = "outbox_messages"
 
 
+class JobLock(BaseModel):
+    """One row per scheduled job: a lease, so overlapping runs do not do the same work."""
+
+    name = CharField(max_length=50, primary_key=True)
+    holder = CharField(max_length=64, null=True)
+    locked_until = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "job_locks"
+
+
 ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, Token, ConsentRecord, ContactPerson,
-              ContactEvent, AuditEvent, OutboxMessage)
+              ContactEvent, AuditEvent, OutboxMessage, JobLock)

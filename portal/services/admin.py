@@ -35,10 +35,14 @@ def user_of_company(company_id: int, user_id: str) -> User:
     return user
 
 
+def admin_condition(today: dt.date):
+    """Active Company Administrators whose Valid Until has not passed."""
+    return (User.role == ROLE_COMPANY_ADMIN) & User.active & (User.valid_until >= today)
+
+
 def active_administrators(company_id: int, today: dt.date | None = None):
-    today = today or clock.today()
-    return (User.select().where((User.company == company_id) & (User.role == ROLE_COMPANY_ADMIN) & User.active
-                                & (User.valid_until >= today)).order_by(User.user_id_key))
+    return (User.select().where((User.company == company_id) & admin_condition(today or clock.today()))
+            .order_by(User.user_id_key))
 
 
 def is_active_admin(user: User, today: dt.date) -> bool:

@@ -114,7 +114,8 @@ def complete_sign_in(pending: LoginSession, ip: str, how: str = "code") -> sessi
     started = sessions.promote(pending)
     if started is None:
         raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
-    User.update(last_sign_in_at=clock.now(), failed_code_count=0).where(User.id == pending.user_id).execute()
+    now = clock.now()
+    User.update(last_sign_in_at=now, activity_at=now, failed_code_count=0).where(User.id == pending.user_id).execute()
     audit.record("sign_in.succeeded", subject=pending.user, ip=ip, second_factor=how)
     return started
 

@@ -17,18 +17,31 @@ MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 120
 
 
-def queue(to: str, subject: str, template: str, **context) -> OutboxMessage:
-    """Render email/<template>.txt (and its HTML twin) and store the mail; it leaves after the transaction commits."""
+def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
+    """The outbox row for email/<template>.txt and its HTML twin. Account notices (lifecycle) get a subject
+    prefix of their own, so that nobody takes them for the notifications people configure themselves."""
     product = current_app.config["PRODUCT_NAME"]
-    subject = f"{product}: {subject}"
+    subject = f"{product} account notice: {subject}" if notice else f"{product}: {subject}"
     context.setdefault("user", None)
     text = render_template(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"],
                            **context)
-    message = OutboxMessage.create(to_address=clean_email(to), subject=subject, body_text=text,
-                                   body_html=_html_twin(subject, text))
+    return {"to_address": clean_email(to), "subject": subject, "body_text": text,
+            "body_html": _html_twin(subject, text), "created_at": clock.now(), "next_attempt_at": clock.now()}
+
+
+def queue(to: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Store one mail; it leaves after the transaction that wrote it commits."""
+    message = OutboxMessage.create(**render(to, subject, template, **context))
     if has_request_context():
         g.setdefault("outbox_ids", []).append(message.id)
     return message
+
+
+def queue_many(rows: list[dict]) -> int:
+    """Store many rendered mails (from render()) in one statement per 500; `portal mail send` delivers them."""
+    for start in range(0, len(rows), 500):
+        OutboxMessage.insert_many(rows[start:start + 500]).execute()
+    return len(rows)
 
 
 def _html_twin(subject: str, text: str) -> str:

@@ -1,0 +1,208 @@
+"""Account lifecycle (seed 001): warn after 11 months without a sign-in, deactivate after 12, tell Company
+Administrators a month before Valid Until, and audit expiries.
+
+Set-based and in batches: each batch's change, audit events and mails commit together, so a run that is
+killed resumes where it stopped, and the recorded *_at/_for columns make a second run find nothing to do.
+A lease in job_locks keeps overlapping runs from working at once (the second one skips)."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from portal import clock
+from portal.db import db
+from portal.models import AuditEvent, Company, JobLock, LoginSession, User
+from portal.services import admin, links, outbox
+
+BATCH = 1000
+LEASE = dt.timedelta(minutes=10)
+
+
+@dataclass
+class Summary:
+    dry_run: bool = False
+    skipped: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("warned", "deactivated", "digest_mails", "digest_users", "expired"), 0))
+    seconds: float = 0.0
+
+
+@contextlib.contextmanager
+def job_lock(name: str):
+    """Yield a renew() function while this process holds the lease, or None when another run does."""
+    holder = secrets.token_hex(8)
+    JobLock.insert(name=name).on_conflict_ignore().execute()
+    taken = (JobLock.update(holder=holder, locked_until=clock.system_now() + LEASE)
+             .where((JobLock.name == name) & (JobLock.locked_until.is_null()
+                                              | (JobLock.locked_until < clock.system_now()))).execute())
+    if not taken:
+        yield None
+        return
+
+    def renew():
+        JobLock.update(locked_until=clock.system_now() + LEASE).where(
+            (JobLock.name == name) & (JobLock.holder == holder)).execute()
+    try:
+        yield renew
+    finally:
+        JobLock.update(holder=None, locked_until=None).where(
+            (JobLock.name == name) & (JobLock.holder == holder)).execute()
+
+
+def _warn_due(now: dt.datetime):
+    """Active, not expired, 11 to 12 months without activity, and not yet warned for this period."""
+    return (User.active & (User.valid_until >= now.date())
+            & (User.activity_at <= clock.months_before(now, 11)) & (User.activity_at > clock.months_before(now, 12))
+            & (User.inactivity_warned_at.is_null() | (User.inactivity_warned_at < User.activity_at)))
+
+
+def _deactivation_due(now: dt.datetime):
+    return User.active & (User.activity_at <= clock.months_before(now, 12))
+
+
+def _expiry_unrecorded(today: dt.date):
+    return (User.valid_until < today) & (User.expired_recorded_for.is_null()
+                                         | (User.expired_recorded_for < User.valid_until))
+
+
+def _expiring(today: dt.date):
+    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+    return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
+
+
+def _batches(condition, fields, renew, progress, step: str):
+    """Rows meeting the condition, BATCH at a time; each batch must stop meeting it once handled."""
+    done = last_id = 0
+    while True:
+        rows = list(User.select(User.id, *fields).where(condition & (User.id > last_id)).order_by(User.id)
+                    .limit(BATCH))
+        if not rows:
+            return
+        yield rows
+        done, last_id = done + len(rows), rows[-1].id
+        renew()
+        progress(step, done)
+
+
+def _audit_rows(event: str, users, now: dt.datetime, **details) -> None:
+    AuditEvent.insert_many([{"created_at": now, "event": event, "subject": u.id, "company": u.company_id,
+                             "details": json.dumps(details, default=str, sort_keys=True)} for u in users]).execute()
+
+
+def warn_inactive(now: dt.datetime, renew, progress) -> int:
+    count = 0
+    due = _warn_due(now)
+    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.activity_at)
+    for rows in _batches(due, fields, renew, progress, "warned"):
+        with db.atomic():
+            User.update(inactivity_warned_at=now).where(User.id.in_([u.id for u in rows]) & due).execute()
+            mails = []
+            for user in rows:
+                deadline = clock.months_before(user.activity_at, -12).date()
+                mails.append(outbox.render(user.email, f"sign in by {deadline} or User ID {user.user_id} will be "
+                                           "deactivated", "inactivity_warning", notice=True, user=user,
+                                           deadline=deadline, link=links.external_url("auth.sign_in")))
+            outbox.queue_many(mails)
+            _audit_rows("lifecycle.inactivity_warning", rows, now)
+        count += len(rows)
+    return count
+
+
+def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
+    count = 0
+    due = _deactivation_due(now)
+    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.activity_at)
+    for rows in _batches(due, fields, renew, progress, "deactivated"):
+        ids = [u.id for u in rows]
+        with db.atomic():
+            User.update(active=False).where(User.id.in_(ids) & due).execute()
+            LoginSession.delete().where(LoginSession.user.in_(ids)).execute()
+            _audit_rows("lifecycle.deactivated_for_inactivity", rows, now)
+            outbox.queue_many([outbox.render(u.email, f"User ID {u.user_id} was deactivated on {now.date()}",
+                                             "inactivity_deactivated", notice=True, user=u, today=now.date())
+                               for u in rows])
+        count += len(rows)
+    return count
+
+
+def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
+    """Each Company Administrator gets at most one digest a day, when users newly come within the window."""
+    today = now.date()
+    expiring = _expiring(today)
+    new = expiring & (User.expiry_notified_for.is_null() | (User.expiry_notified_for != User.valid_until))
+    companies = (Company.select().where(Company.id.in_(User.select(User.company).where(new))
+                                        & (Company.expiry_digest_on.is_null() | (Company.expiry_digest_on < today))))
+    mails = users = 0
+    for company in companies.iterator():
+        expiring_users = list(User.select().where(expiring & (User.company == company.id))
+                              .order_by(User.valid_until, User.user_id_key))
+        with db.atomic():
+            for administrator in admin.active_administrators(company.id, today):
+                earliest = expiring_users[0].valid_until
+                outbox.queue(administrator.email, f"{len(expiring_users)} User ID(s) of {company.name} expire from "
+                             f"{earliest}", "expiry_digest", notice=True, user=administrator, company=company,
+                             users=expiring_users, link=links.external_url("admin.users", status="expiring"))
+                mails += 1
+            User.update(expiry_notified_for=User.valid_until).where(expiring & (User.company == company.id)).execute()
+            Company.update(expiry_digest_on=today).where(Company.id == company.id).execute()
+        users += len(expiring_users)
+        renew()
+        progress("digest_mails", mails)
+    return mails, users
+
+
+def record_expired(now: dt.datetime, renew, progress) -> int:
+    count = 0
+    due = _expiry_unrecorded(now.date())
+    for rows in _batches(due, (User.company, User.valid_until), renew, progress, "expired"):
+        with db.atomic():
+            User.update(expired_recorded_for=User.valid_until).where(User.id.in_([u.id for u in rows])).execute()
+            AuditEvent.insert_many([{"created_at": now, "event": "lifecycle.expired", "subject": u.id,
+                                     "company": u.company_id, "details": json.dumps({"valid_until": str(u.valid_until)})}
+                                    for u in rows]).execute()
+        count += len(rows)
+    return count
+
+
+def dry_run_counts(now: dt.datetime) -> dict[str, int]:
+    today = now.date()
+    expiring = _expiring(today)
+    new = expiring & (User.expiry_notified_for.is_null() | (User.expiry_notified_for != User.valid_until))
+    companies = Company.select(Company.id).where(Company.id.in_(User.select(User.company).where(new))
+                                                 & (Company.expiry_digest_on.is_null()
+                                                    | (Company.expiry_digest_on < today)))
+    return {
+        "warned": User.select().where(_warn_due(now)).count(),
+        "deactivated": User.select().where(_deactivation_due(now)).count(),
+        "digest_mails": User.select().where((User.company.in_(companies)) & admin.admin_condition(today)).count(),
+        "digest_users": User.select().where(expiring & User.company.in_(companies)).count(),
+        "expired": User.select().where(_expiry_unrecorded(today)).count(),
+    }
+
+
+def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None) -> Summary:
+    """One run of the four steps, in order."""
+    started = time.monotonic()
+    now = clock.now()
+    summary = Summary(dry_run=dry_run)
+    if dry_run:
+        summary.counts = dry_run_counts(now)
+    else:
+        with job_lock("lifecycle") as renew:
+            if renew is None:
+                summary.skipped = True
+            else:
+                counts = summary.counts
+                counts["warned"] = warn_inactive(now, renew, progress)
+                counts["deactivated"] = deactivate_inactive(now, renew, progress)
+                counts["digest_mails"], counts["digest_users"] = digest_expiring(now, renew, progress)
+                counts["expired"] = record_expired(now, renew, progress)
+    summary.seconds = time.monotonic() - started
+    return summary

@@ -1,0 +1,174 @@
+"""The lifecycle job at its boundaries, with an injected clock: 11 and 12 months, Valid Until, idempotence,
+overlap, dry run and the mail."""
+import datetime as dt
+
+import pytest
+
+from portal import clock as portal_clock
+from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, User
+from portal.services import lifecycle
+from tests import helpers
+
+DAY = dt.timedelta(days=1)
+
+
+def run(app, dry_run=False):
+    with app.app_context():
+        return lifecycle.run(dry_run=dry_run)
+
+
+def set_activity(user, when):
+    User.update(activity_at=when, last_sign_in_at=when).where(User.id == user.id).execute()
+
+
+def months_ago(clock, months, extra=dt.timedelta()):
+    return portal_clock.months_before(clock.current, months) + extra
+
+
+@pytest.fixture
+def person(company):
+    return helpers.make_user(company, "sleepy", valid_until=dt.date(2027, 12, 31))
+
+
+@pytest.mark.parametrize("offset,warned", [(DAY, False), (dt.timedelta(), True), (-DAY, True)])
+def test_warning_exactly_from_11_months(app, person, clock, offset, warned):
+    set_activity(person, months_ago(clock, 11, offset))
+    assert run(app).counts["warned"] == int(warned)
+    mails = list(OutboxMessage.select())
+    assert len(mails) == int(warned)
+    if warned:
+        assert mails[0].subject.startswith("Portal account notice: sign in by ")
+        deadline = portal_clock.months_before(months_ago(clock, 11, offset), -12).date().isoformat()
+        assert deadline in mails[0].subject and deadline in mails[0].body_text
+
+
+@pytest.mark.parametrize("offset,deactivated", [(DAY, False), (dt.timedelta(), True), (-DAY, True)])
+def test_deactivation_exactly_from_12_months(app, person, clock, offset, deactivated):
+    set_activity(person, months_ago(clock, 12, offset))
+    summary = run(app)
+    assert summary.counts["deactivated"] == int(deactivated)
+    assert User.get_by_id(person.id).active is (not deactivated)
+    if deactivated:
+        assert AuditEvent.select().where(AuditEvent.event == "lifecycle.deactivated_for_inactivity").count() == 1
+        assert OutboxMessage.select().where(OutboxMessage.subject.contains("was deactivated")).count() == 1
+    else:
+        assert summary.counts["warned"] == 1
+
+
+def test_never_signed_in_counts_from_creation(app, company, clock):
+    user = helpers.make_user(company, "newbie", password=None)
+    User.update(activity_at=months_ago(clock, 11, -DAY), created_at=months_ago(clock, 11, -DAY)).where(
+        User.id == user.id).execute()
+    assert run(app).counts["warned"] == 1
+
+
+def test_deactivation_ends_sessions(app, person, clock):
+    client = app.test_client()
+    helpers.enroll(client, "sleepy")
+    set_activity(person, months_ago(clock, 13))
+    run(app)
+    assert LoginSession.select().count() == 0 and client.get("/").status_code == 303
+
+
+def test_a_second_run_does_nothing_new(app, person, company, clock):
+    set_activity(person, months_ago(clock, 11, -DAY))
+    helpers.make_user(company, "gone", valid_until=clock.current.date() - DAY)
+    first = run(app)
+    second = run(app)
+    assert first.counts["warned"] == 1 and first.counts["expired"] == 1
+    assert second.counts == dict.fromkeys(second.counts, 0)
+    assert OutboxMessage.select().count() == 1
+
+
+def test_signing_in_after_a_warning_starts_a_new_period(app, person, clock):
+    set_activity(person, months_ago(clock, 11, -DAY))
+    run(app)
+    clock.advance(days=2)
+    set_activity(person, clock.current)  # signs in after the warning
+    clock.advance(days=340)
+    assert run(app).counts["warned"] == 1  # warned again, for the new period
+    assert OutboxMessage.select().count() == 2
+
+
+def test_sign_in_updates_activity(app, person, clock):
+    client = app.test_client()
+    helpers.enroll(client, "sleepy")
+    assert User.get_by_id(person.id).activity_at == clock.current
+
+
+def test_expired_user_gets_one_audit_event(app, company, clock):
+    helpers.make_user(company, "today", valid_until=clock.current.date())
+    helpers.make_user(company, "yesterday", valid_until=clock.current.date() - DAY)
+    assert run(app).counts["expired"] == 1
+    event = AuditEvent.get(AuditEvent.event == "lifecycle.expired")
+    assert event.subject.user_id == "yesterday"
+    assert run(app).counts["expired"] == 0
+
+
+def test_administrators_get_one_digest_a_day_for_users_coming_within_30_days(app, company, clock):
+    today = clock.current.date()
+    helpers.make_user(company, "boss", role="company-admin", valid_until=today + dt.timedelta(days=200))
+    helpers.make_user(company, "in30", valid_until=today + dt.timedelta(days=30))
+    helpers.make_user(company, "in31", valid_until=today + dt.timedelta(days=31))
+    summary = run(app)
+    assert (summary.counts["digest_mails"], summary.counts["digest_users"]) == (1, 1)
+    mail = OutboxMessage.get(OutboxMessage.to_address == "boss@acme.example")
+    assert mail.subject == f"Portal account notice: 1 User ID(s) of ACME Components expire from {today + dt.timedelta(days=30)}"
+    assert "in30" in mail.body_text and "in31" not in mail.body_text
+    assert "/admin/users?status=expiring" in mail.body_text
+    assert run(app).counts["digest_mails"] == 0  # the same day: nothing new
+    clock.advance(days=1)
+    assert run(app).counts["digest_mails"] == 1  # in31 comes within 30 days the next day
+    assert Company.get().expiry_digest_on == clock.current.date()
+
+
+def test_dry_run_changes_nothing(app, person, company, clock):
+    set_activity(person, months_ago(clock, 13))
+    summary = run(app, dry_run=True)
+    assert summary.dry_run and summary.counts["deactivated"] == 1
+    assert User.get_by_id(person.id).active and OutboxMessage.select().count() == 0
+
+
+def test_overlapping_run_skips(app, person, clock):
+    set_activity(person, months_ago(clock, 13))
+    JobLock.create(name="lifecycle", holder="other", locked_until=portal_clock.system_now() + dt.timedelta(minutes=5))
+    assert run(app).skipped and User.get_by_id(person.id).active
+    JobLock.update(locked_until=portal_clock.system_now() - dt.timedelta(seconds=1)).execute()  # lease ran out
+    assert run(app).counts["deactivated"] == 1
+
+
+def test_killed_run_resumes_without_repeating(app, company, clock, monkeypatch):
+    for n in range(5):
+        set_activity(helpers.make_user(company, f"old{n}", password=None), months_ago(clock, 13))
+    monkeypatch.setattr(lifecycle, "BATCH", 2)
+    calls = {"n": 0}
+    original = lifecycle.outbox.queue_many
+
+    def dies_on_second_batch(rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt("killed")
+        return original(rows)
+
+    monkeypatch.setattr(lifecycle.outbox, "queue_many", dies_on_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        run(app)
+    assert User.select().where(~User.active).count() == 2  # the first batch, whole; the second rolled back
+    JobLock.update(locked_until=None).execute()
+    monkeypatch.setattr(lifecycle.outbox, "queue_many", original)
+    assert run(app).counts["deactivated"] == 3
+    assert OutboxMessage.select().count() == 5
+    assert AuditEvent.select().where(AuditEvent.event == "lifecycle.deactivated_for_inactivity").count() == 5
+
+
+def test_cli_prints_a_summary_and_accepts_today(runner, person, clock):
+    set_activity(person, dt.datetime(2026, 1, 1))
+    result = runner.invoke(args=["lifecycle", "run", "--today", "2027-01-05", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Lifecycle dry run for 2027-01-05" in result.output and "1 users would be deactivated" in result.output
+    assert "time taken" in result.output
+
+
+def test_cli_rejects_a_bad_date(runner):
+    result = runner.invoke(args=["lifecycle", "run", "--today", "05.01.2027"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
