@@ -40,6 +40,7 @@ def make_config(tmp_path, database_url: str, **extra) -> dict:
         "ENCRYPTION_KEY": ENCRYPTION_KEY,
         "BASE_URL": "http://portal.example.test",
         "DATABASE_URL": database_url,
+        "MAIL_DELIVERY": "inline",  # deterministic; the background path has a test of its own
         **FAST_HASHING,
         **extra,
     }

@@ -1,12 +1,15 @@
 """Views of the signed-in person: home, profile, Terms of Use, personal settings, directory."""
-from flask import flash, redirect, render_template, request, url_for
+import datetime as dt
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal import htmx
+from portal import clock, htmx
 from portal.account import bp
 from portal.account.forms import DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
-from portal.services import ServiceError, consent, mfa, profile
+from portal.models import ROLE_COMPANY_ADMIN
+from portal.services import ServiceError, admin, consent, mfa, profile, user_search
 from portal.web import client_ip
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
@@ -34,9 +37,14 @@ def _apply_service_errors(form, error: ServiceError):
 @bp.route("/")
 @login_required
 def home():
+    user = current_user
     codes_waiting = bool(mfa.backup_codes_to_show(state.active()))
-    return render_template("account/home.html", user=current_user, company=current_user.company,
-                           codes_waiting=codes_waiting)
+    expiring_soon = user.valid_until <= clock.today() + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+    return render_template("account/home.html", user=user, company=user.company, codes_waiting=codes_waiting,
+                           expiring_soon=expiring_soon,
+                           administrators=list(admin.active_administrators(user.company_id)) if expiring_soon else [],
+                           admin_counts=user_search.counts_for_home(user.company_id)
+                           if user.role == ROLE_COMPANY_ADMIN else None)
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -34,7 +34,8 @@ def users():
     result = user_search.search(current_user.company_id, form.q.data or "", form.status.data or "",
                                 form.sort.data or "user_id", _page_number())
     return htmx.render("admin/users.html", "admin/_user_results.html", form=form, result=result,
-                       single_admin=admin.admin_count(current_user.company_id) < 2)
+                       single_admin=admin.admin_count(current_user.company_id) < 2, bulk=True,
+                       action_form=ActionForm())
 
 
 def _apply_error(form, error: ServiceError):
@@ -111,6 +112,27 @@ def user_action(user_id, action):
         return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
                            explanation=explanation.format(user=target.user_id), confirm_value="yes")
+
+
+@bp.route("/users/extend", methods=["POST"])
+@company_admin
+def extend_selected():
+    """Bulk "Extend Valid Until by one year" for the users ticked in the results."""
+    user_ids = request.form.getlist("user_id")
+    form = ActionForm()
+    if not user_ids:
+        flash("Tick the users to extend first.", "error")
+        return redirect(url_for("admin.users", status="expiring"), 303)
+    if form.validate_on_submit():
+        try:
+            extended = admin.extend_many(current_user, user_ids, confirmed=form.confirmed.data == "yes")
+        except NeedsConfirmation as error:
+            return render_template("admin/confirm_extend.html", form=form, user_ids=user_ids, message=error.message)
+        except NotFound:
+            abort(404)
+        flash(f"Valid Until extended by one year for {len(extended)} user{'s' if len(extended) != 1 else ''}.",
+              "info")
+    return redirect(url_for("admin.users", status="expiring"), 303)
 
 
 @bp.route("/new-user", methods=["GET", "POST"])

@@ -1,14 +1,14 @@
 """Ways back in: backup code, lost device, Forgot ID, New Password. Links change nothing until a POST."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 
 from portal import htmx
 from portal.auth import bp, state
 from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPasswordForm, NewPasswordRequestForm, \
     RecoverForm
 from portal.auth.views import home_url, no_pending, restart
-from portal.services import ServiceError, recovery
+from portal.services import ServiceError, links, recovery
 from portal.services.signin import SignInRestart
 from portal.web import client_ip, user_agent
 
@@ -38,15 +38,19 @@ def use_backup_code():
     return htmx.render("auth/backup_code.html", "auth/_backup_code.html", form=form)
 
 
-@bp.route("/sign-in/lost-device", methods=["POST"])
+@bp.route("/sign-in/lost-device", methods=["GET", "POST"])
 def send_recovery_link():
+    """POST mails the link, then redirects (a reload must not send another link and void the first)."""
     pending = state.pending()
     if pending is None:
         return no_pending()
-    form = ConfirmForm()
-    if form.validate_on_submit():
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
         recovery.send_recovery_link(pending, client_ip())
-    return render_template("auth/recovery_sent.html", form=form)
+        session["recovery_link_sent"] = True
+        return redirect(url_for("auth.send_recovery_link"), 303)
+    if not session.get("recovery_link_sent"):
+        return redirect(url_for("auth.verify_code"), 303)
+    return render_template("auth/recovery_sent.html", minutes=links.LIFETIME_MINUTES[links.RECOVERY])
 
 
 @bp.route("/recover/<token>", methods=["GET", "POST"])

@@ -155,6 +155,27 @@ def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt
     return new
 
 
+def extension_needs_confirmation(targets: list[User]) -> list[User]:
+    """The users whose Valid Until would go more than two years ahead with one more year."""
+    today = clock.today()
+    limit = accounts.default_valid_until(accounts.default_valid_until(today))
+    return [t for t in targets if accounts.default_valid_until(max(t.valid_until, today)) > limit]
+
+
+def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> list[User]:
+    """Extend several users of the admin's company by one year each (each change audited)."""
+    targets = [user_of_company(admin.company_id, user_id) for user_id in dict.fromkeys(user_ids)][:200]
+    risky = extension_needs_confirmation(targets)
+    if risky and not confirmed:
+        raise NeedsConfirmation("With one more year, Valid Until of " + ", ".join(t.user_id for t in risky)
+                                + " would be more than two years ahead. Far-future dates are a security risk; "
+                                "confirm to extend anyway.")
+    with db.atomic():
+        for target in targets:
+            extend_valid_until(admin, target, confirmed=True)
+    return targets
+
+
 def set_active(admin: User, target: User, active: bool) -> None:
     if target.id == admin.id and not active:
         raise ServiceError("You cannot deactivate yourself; ask another Company Administrator.")

@@ -22,6 +22,7 @@ FILTERS = {
     "expiring": "Expiring within 30 days",
     "blocked": "Password blocked",
     "no-authenticator": "No authenticator",
+    "inactive-11-months": "No sign-in for 11+ months",
 }
 SORTS = {"user_id": "User ID", "last_name": "Last name", "valid_until": "Valid Until", "last_sign_in": "Last sign-in"}
 EXPIRING_DAYS = 30
@@ -54,6 +55,7 @@ def _filter(name: str, today: dt.date):
         "expiring": User.active & (User.valid_until >= today) & (User.valid_until <= soon),
         "blocked": User.password_blocked_at.is_null(False),
         "no-authenticator": ~has_authenticator,
+        "inactive-11-months": User.active & (User.activity_at <= clock.months_before(clock.now(), 11)),
     }.get(name)
 
 
@@ -62,6 +64,13 @@ def _order(sort: str):
            "last_sign_in": User.last_sign_in_at.desc(nulls="LAST")}[sort]
     user_id = _binary(User.user_id_key)
     return (user_id,) if key is None else (key, user_id)
+
+
+def counts_for_home(company_id: int) -> dict[str, int]:
+    """What a Company Administrator should look at: users expiring soon, and users about to go inactive."""
+    today = clock.today()
+    base = User.select().where(User.company == company_id)
+    return {name: base.where(_filter(name, today)).count() for name in ("expiring", "inactive-11-months")}
 
 
 def search(company_id: int | None, query: str = "", filter_name: str = "", sort: str = "user_id",

@@ -79,10 +79,12 @@ def _refuse(environ, start_response):
 
 
 @pytest.fixture
-def live_server(tmp_path, sqlite_template, clock):
+def live_server(tmp_path, sqlite_template, clock, app_config):
     """The real app on 127.0.0.1 in a background thread, on its own copy of the SQLite database.
 
     The frozen `clock` is module-wide, so the server's threads see the same time as the test.
+    `app_config` (tests/conftest.py, {} unless a test module overrides it) adds configuration,
+    such as a real SMTP server: `def app_config(smtp): return smtp.config()`.
     """
     path = tmp_path / "portal.db"
     shutil.copy(sqlite_template, path)
@@ -90,7 +92,7 @@ def live_server(tmp_path, sqlite_template, clock):
     # that address as BASE_URL (the request handler reads server.app on every request).
     server = make_server("127.0.0.1", 0, _refuse, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
-    app = create_app(make_config(tmp_path, f"sqlite:///{path}", BASE_URL=url))
+    app = create_app(make_config(tmp_path, f"sqlite:///{path}", **{**app_config, "BASE_URL": url}))
     server.app = app
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)
     thread.start()

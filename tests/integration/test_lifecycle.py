@@ -3,6 +3,7 @@ overlap, dry run and the mail."""
 import datetime as dt
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from portal import clock as portal_clock
 from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, User
@@ -172,3 +173,65 @@ def test_cli_prints_a_summary_and_accepts_today(runner, person, clock):
 def test_cli_rejects_a_bad_date(runner):
     result = runner.invoke(args=["lifecycle", "run", "--today", "05.01.2027"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+@pytest.fixture
+def admin_client(app, company, clock):
+    helpers.make_user(company, "boss", role="company-admin", valid_until=dt.date(2027, 12, 31))
+    client = app.test_client()
+    helpers.enroll(client, "boss")
+    return client
+
+
+def test_administrator_home_shows_counts_with_links(admin_client, company, clock):
+    helpers.make_user(company, "soon", valid_until=clock.current.date() + dt.timedelta(days=5))
+    quiet = helpers.make_user(company, "quiet")
+    set_activity(quiet, months_ago(clock, 11, -DAY))
+    html = admin_client.get("/").data.decode()
+    assert "1 user expiring within 30 days" in html and 'href="/admin/users?status=expiring"' in html
+    assert "1 without sign-in for 11+ months" in html
+    assert ">quiet</a>" in admin_client.get("/admin/users?status=inactive-11-months").data.decode()
+
+
+def test_user_sees_when_their_valid_until_is_near_and_who_can_extend_it(app, company, clock):
+    helpers.make_user(company, "boss", role="company-admin", first_name="Bea", last_name="Boss")
+    helpers.make_user(company, "soon", valid_until=clock.current.date() + dt.timedelta(days=20))
+    client = app.test_client()
+    helpers.enroll(client, "soon")
+    html = client.get("/").data.decode()
+    assert "Your User ID is valid until 2026-04-05" in html and "Bea Boss (boss@acme.example)" in html
+
+
+def test_bulk_extend_selected_users(admin_client, company, clock):
+    today = clock.current.date()
+    helpers.make_user(company, "aa1", valid_until=today + dt.timedelta(days=5))
+    helpers.make_user(company, "aa2", valid_until=today + dt.timedelta(days=9))
+    page = admin_client.get("/admin/users?status=expiring").data.decode()
+    assert 'name="user_id" value="aa1"' in page
+    response = admin_client.post("/admin/users/extend", data=MultiDict(
+        [("csrf_token", helpers.csrf_token(page)), ("user_id", "aa1"), ("user_id", "aa2")]))
+    assert response.status_code == 303
+    assert str(User.get(User.user_id == "aa1").valid_until) == "2027-03-21"
+    assert str(User.get(User.user_id == "aa2").valid_until) == "2027-03-25"
+    assert AuditEvent.select().where(AuditEvent.event == "admin.user_updated").count() == 2
+
+
+def test_bulk_extend_asks_before_going_past_two_years(admin_client, company, clock):
+    helpers.make_user(company, "far", valid_until=dt.date(2027, 12, 1))
+    page = admin_client.get("/admin/users").data.decode()
+    token = helpers.csrf_token(page)
+    first = admin_client.post("/admin/users/extend", data={"csrf_token": token, "user_id": "far"})
+    assert first.status_code == 200 and "more than two years ahead" in first.data.decode()
+    assert str(User.get(User.user_id == "far").valid_until) == "2027-12-01"
+    admin_client.post("/admin/users/extend", data={"csrf_token": token, "user_id": "far", "confirmed": "yes"})
+    assert str(User.get(User.user_id == "far").valid_until) == "2028-12-01"
+
+
+def test_bulk_extend_cannot_reach_another_company(admin_client, clock):
+    other = helpers.make_company("Other Corp")
+    helpers.make_user(other, "stranger", valid_until=clock.current.date() + dt.timedelta(days=5))
+    page = admin_client.get("/admin/users").data.decode()
+    response = admin_client.post("/admin/users/extend", data={"csrf_token": helpers.csrf_token(page),
+                                                               "user_id": "stranger"})
+    assert response.status_code == 404
+    assert User.get(User.user_id == "stranger").valid_until == clock.current.date() + dt.timedelta(days=5)

@@ -12,7 +12,8 @@ LINK = re.compile(r"http://portal\.example\.test/recover/([A-Za-z0-9_-]+)")
 def ask_for_link(client):
     helpers.enter_password(client)
     response = helpers.post_form(client, "/sign-in/lost-device", {}, token_from="/sign-in/verify")
-    assert "Check your e-mail" in response.data.decode()
+    assert response.status_code == 303  # a reload of the next page sends nothing again
+    assert "Check your e-mail" in client.get(response.headers["Location"]).data.decode()
     message = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
     return LINK.search(message.body_text).group(1)
 
@@ -121,3 +122,9 @@ def test_recovery_then_new_enrollment_signs_in(enrolled):
                                                      "code": helpers.code_now(secret)})
     assert response.headers["Location"] == "/sign-in/backup-codes"
     assert Authenticator.get().device_name == "New phone"
+
+
+def test_the_sent_page_needs_a_sent_link(enrolled):
+    client, _ = enrolled
+    helpers.enter_password(client)
+    assert client.get("/sign-in/lost-device").headers["Location"] == "/sign-in/verify"
