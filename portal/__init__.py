@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,14 +18,19 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.contacts import bp as contacts_bp
     from portal.service_center import bp as service_center_bp
     from portal.auth import bp as auth_bp, state
-    from portal.extensions import csrf, login_manager
+    from portal.extensions import csrf, limiter, login_manager
 
     instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH") or ROOT / "instance"
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
                 instance_path=str(Path(instance).resolve()))
     settings.load(app, config)
+    if app.config["PROXY_COUNT"]:
+        # Only as many X-Forwarded-* hops as there are proxies we run; without them the headers are ignored.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     mail.init_app(app)
     web.init_app(app)
     login_manager.init_app(app)

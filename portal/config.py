@@ -1,6 +1,7 @@
 """Configuration: defaults, then PORTAL_* environment variables, then checks."""
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -54,6 +55,20 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "WTF_CSRF_TIME_LIMIT": 3600,
+    # Rate limits: memory:// is per process; use redis://... with several workers (see README).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_KEY_PREFIX": "portal",
+    # [per client IP, per target (User ID, address, sign-in or link)]; only POSTs count.
+    "RATE_LIMIT_SIGN_IN": ["30/minute;300/hour", "15/minute"],
+    "RATE_LIMIT_CODE": ["60/minute", "12/minute"],
+    "RATE_LIMIT_RECOVERY_MAIL": ["20/hour", "5/hour"],
+    "RATE_LIMIT_FORGOT_ID": ["20/hour", "5/hour"],
+    "RATE_LIMIT_NEW_PASSWORD": ["20/hour", "5/hour"],
+    "RATE_LIMIT_LINK": ["60/hour", "10/hour"],
+    "RATE_LIMIT_REAUTH": ["30/hour", "10/15 minutes"],
+    "PROXY_COUNT": 0,  # reverse proxies in front of Portal whose X-Forwarded-For/-Proto are trusted
 }
 
 
@@ -115,5 +130,10 @@ def _check(cfg) -> None:
             Fernet(key.strip())
         except ValueError:
             raise ConfigError("PORTAL_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes).") from None
+    if cfg["ENV"] == "production" and str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        logging.getLogger("portal").warning(
+            "PORTAL_RATELIMIT_STORAGE_URI is memory://: each worker counts on its own; use redis:// in production.")
+    if not isinstance(cfg["PROXY_COUNT"], int) or cfg["PROXY_COUNT"] < 0:
+        raise ConfigError("PORTAL_PROXY_COUNT must be the number of trusted reverse proxies (0 or more).")
     if ":" in cfg["TOTP_ISSUER"] or not cfg["TOTP_ISSUER"].strip():
         raise ConfigError("PORTAL_TOTP_ISSUER must be non-empty and must not contain ':'.")

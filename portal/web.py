@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal import htmx
+from portal.ratelimits import retry_after_seconds
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -81,9 +82,20 @@ def error_page(status: int, message: str | None = None):
 def _handle_http(error: HTTPException):
     if isinstance(error, CSRFError):
         return error_page(400, CSRF_MESSAGE)
+    if error.code == 429:
+        return _too_many_requests()
     if error.code is None or error.code < 400:
         return error
     return error_page(error.code)
+
+
+def _too_many_requests():
+    seconds = retry_after_seconds()
+    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    response = error_page(429, f"Too many attempts in a short time. For your safety, please wait {wait} "
+                               "and try again.")
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _handle_unexpected(error: Exception):

@@ -28,6 +28,8 @@ START = dt.datetime(2026, 3, 16, 9, 0, 0)
 def pytest_configure(config):
     if IN_CI and not PG_URL:
         raise pytest.UsageError("CI=true but PORTAL_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI.")
+    if IN_CI and not os.environ.get("PORTAL_TEST_REDIS_URL"):
+        raise pytest.UsageError("CI=true but PORTAL_TEST_REDIS_URL is not set: the Redis rate-limit tests must run.")
     if IN_CI and os.environ.get("PORTAL_TEST_BROWSER") != "1":
         raise pytest.UsageError("CI=true but PORTAL_TEST_BROWSER is not 1: browser tests must run in CI.")
 
@@ -41,6 +43,7 @@ def make_config(tmp_path, database_url: str, **extra) -> dict:
         "BASE_URL": "http://portal.example.test",
         "DATABASE_URL": database_url,
         "MAIL_DELIVERY": "inline",  # deterministic; the background path has a test of its own
+        "RATELIMIT_ENABLED": False,  # tests/security/test_rate_limits.py switches them on
         **FAST_HASHING,
         **extra,
     }

@@ -7,6 +7,7 @@ from portal.account import bp
 from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
 from portal.services import ServiceError, mfa, mfa_settings
+from portal.ratelimits import by_session, limited
 from portal.web import client_ip, safe_next
 
 
@@ -20,6 +21,7 @@ def security():
 
 @bp.route("/security/confirm", methods=["GET", "POST"])
 @login_required
+@limited("RATE_LIMIT_REAUTH", by_session)
 def reauthenticate():
     """Enter password and code again before a sensitive change."""
     form = ReauthForm()

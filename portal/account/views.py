@@ -10,6 +10,7 @@ from portal.account.forms import DetailsForm, EmailForm, PasswordChangeForm, Ver
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.services import ServiceError, admin, consent, mfa, profile, user_search
+from portal.ratelimits import by_link, limited
 from portal.web import client_ip
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
@@ -81,6 +82,7 @@ def change_email():
 
 
 @bp.route("/profile/email/<token>", methods=["GET", "POST"])
+@limited("RATE_LIMIT_LINK", by_link)
 def confirm_email(token):
     form = VersionForm()
     if form.validate_on_submit():

@@ -10,6 +10,7 @@ from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPass
 from portal.auth.views import home_url, no_pending, restart
 from portal.services import ServiceError, links, recovery
 from portal.services.signin import SignInRestart
+from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
 from portal.web import client_ip, user_agent
 
 FORGOT_ID_SENT = ("If the address is registered, the User ID has been e-mailed to it. "
@@ -19,6 +20,7 @@ NEW_PASSWORD_SENT = ("If that User ID exists, we have sent an e-mail to the addr
 
 
 @bp.route("/sign-in/backup-code", methods=["GET", "POST"])
+@limited("RATE_LIMIT_CODE", by_session)
 def use_backup_code():
     pending = state.pending()
     if pending is None:
@@ -39,6 +41,7 @@ def use_backup_code():
 
 
 @bp.route("/sign-in/lost-device", methods=["GET", "POST"])
+@limited("RATE_LIMIT_RECOVERY_MAIL", by_session)
 def send_recovery_link():
     """POST mails the link, then redirects (a reload must not send another link and void the first)."""
     pending = state.pending()
@@ -54,6 +57,7 @@ def send_recovery_link():
 
 
 @bp.route("/recover/<token>", methods=["GET", "POST"])
+@limited("RATE_LIMIT_LINK", by_link)
 def recover(token):
     try:
         user = recovery.recovery_user(token)
@@ -75,6 +79,7 @@ def recover(token):
 
 
 @bp.route("/forgot-id", methods=["GET", "POST"])
+@limited("RATE_LIMIT_FORGOT_ID", by_email)
 def forgot_id():
     form = ForgotIdForm()
     if form.validate_on_submit():
@@ -88,6 +93,7 @@ def forgot_id():
 
 
 @bp.route("/new-password", methods=["GET", "POST"])
+@limited("RATE_LIMIT_NEW_PASSWORD", by_user_id)
 def request_new_password():
     form = NewPasswordRequestForm()
     if form.validate_on_submit():
@@ -97,6 +103,7 @@ def request_new_password():
 
 
 @bp.route("/new-password/<token>", methods=["GET", "POST"])
+@limited("RATE_LIMIT_LINK", by_link)
 def set_new_password(token):
     try:
         link = recovery.reset_link(token)

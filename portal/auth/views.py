@@ -13,6 +13,7 @@ from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
 from portal.security import totp
 from portal.services import ServiceError, mfa, signin
 from portal.services.signin import SignInRestart
+from portal.ratelimits import by_session, by_user_id, limited
 from portal.web import client_ip, safe_next, user_agent
 
 TIMED_OUT = "Your sign-in has ended or took too long. Please sign in again."
@@ -40,6 +41,7 @@ def no_pending():
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limited("RATE_LIMIT_SIGN_IN", by_user_id)
 def sign_in():
     if current_user.is_authenticated:
         return htmx.redirect(safe_next(request.args.get("next")) or home_url())
@@ -68,6 +70,7 @@ def _second_step(pending):
 
 
 @bp.route("/sign-in/verify", methods=["GET", "POST"])
+@limited("RATE_LIMIT_CODE", by_session)
 def verify_code():
     pending = state.pending()
     if pending is None:
@@ -105,6 +108,7 @@ def _enroll_page(pending, form, push_url=None):
 
 
 @bp.route("/sign-in/enroll", methods=["GET", "POST"])
+@limited("RATE_LIMIT_CODE", by_session)
 def enroll_authenticator():
     pending = state.pending()
     if pending is None:

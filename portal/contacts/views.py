@@ -6,10 +6,12 @@ from flask import render_template, request
 from portal.auth.forms import ConfirmForm
 from portal.contacts import bp
 from portal.services import ServiceError, contacts
+from portal.ratelimits import by_link, limited
 from portal.web import client_ip
 
 
 @bp.route("/contact/activate/<token>", methods=["GET", "POST"])
+@limited("RATE_LIMIT_LINK", by_link)
 def activate(token):
     try:
         contact = contacts.by_link(token)
