@@ -218,8 +218,25 @@ def _print_summary(summary, day) -> None:
                f"  time taken: {summary.seconds:.2f} s")
 
 
+@click.command("rotate-encryption-key")
+@_connected
+def rotate_encryption_key():
+    """Re-encrypt every secret under the first key of PORTAL_ENCRYPTION_KEY ("new,old"); then drop the old key."""
+    from portal.security.crypto import InvalidToken
+    from portal.services import keys
+
+    try:
+        counts = keys.rotate_encryption_key()
+    except InvalidToken:
+        raise CommandError("A secret could not be decrypted with any key in PORTAL_ENCRYPTION_KEY; list the new key "
+                           "first and keep the old one after it, separated by a comma.") from None
+    for name, count in counts.items():
+        click.echo(f"Re-encrypted {count} value{'s' if count != 1 else ''} in {name}.")
+    click.echo("Done. You can now remove the old key from PORTAL_ENCRYPTION_KEY.")
+
+
 def register(app) -> None:
-    for command in (init_db, create_company, create_user, demo, mail_group, lifecycle_group):
+    for command in (init_db, create_company, create_user, demo, mail_group, lifecycle_group, rotate_encryption_key):
         app.cli.add_command(command)
 
 

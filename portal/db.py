@@ -33,18 +33,17 @@ def open_database(url: str):
     if scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ":memory:"
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True)
-    if scheme in ("postgres", "postgresql"):
-        url = "postgresql" + url[len(scheme):]
+    if scheme in ("postgres", "postgresql", "postgresql+pool"):
+        # postgresql+pool://...?max_connections=20&stale_timeout=300 keeps connections open between requests.
+        url = ("postgresql+pool" if scheme.endswith("+pool") else "postgresql") + url[len(scheme):]
         return db_url.connect(url)
-    raise ValueError(f"PORTAL_DATABASE_URL has an unsupported scheme {scheme!r}; use sqlite:/// or postgresql://.")
+    raise ValueError(f"PORTAL_DATABASE_URL has an unsupported scheme {scheme!r}; use sqlite:///, postgresql:// "
+                     "or postgresql+pool://.")
 
 
 def init_app(app) -> None:
+    """The connection opens at a request's first query (pages that need none open none) and closes after it."""
     db.initialize(open_database(app.config["DATABASE_URL"]))
-
-    @app.before_request
-    def _connect():
-        db.connect(reuse_if_open=True)
 
     @app.teardown_appcontext
     def _close(exc):

@@ -32,3 +32,8 @@ def keyed_hash(value: str, purpose: str) -> str:
     """HMAC-SHA256 of a value under a key derived from SECRET_KEY, for short secrets such as backup codes."""
     key = hashlib.sha256(f"{purpose}:{current_app.config['SECRET_KEY']}".encode()).digest()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def rotate(ciphertext: str) -> str:
+    """Re-encrypt under the first (newest) key of PORTAL_ENCRYPTION_KEY."""
+    return _fernet().rotate(ciphertext.encode()).decode()

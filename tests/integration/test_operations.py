@@ -1,0 +1,62 @@
+"""Operations: health check, request log lines, key rotation."""
+import json
+import logging
+
+from cryptography.fernet import Fernet
+
+from portal.models import Authenticator
+from portal.security import crypto
+from tests import helpers
+
+
+def test_healthz_answers_ok_with_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_answers_503_without_the_database(tmp_path, clock):
+    from portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(tmp_path, f"sqlite:///{tmp_path}/missing/portal.db"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_each_request_logs_one_line_with_a_request_id_and_no_secrets(client, user, caplog):
+    caplog.set_level(logging.INFO, logger="portal.request")
+    response = helpers.enter_password(client)
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.request"]
+    assert lines[-1]["path"] == "/sign-in" and lines[-1]["status"] == 303
+    assert lines[-1]["request_id"] == response.headers["X-Request-ID"]
+    assert helpers.PASSWORD not in caplog.text
+
+
+def test_tokens_in_paths_are_redacted_in_the_log(client, caplog):
+    caplog.set_level(logging.INFO, logger="portal.request")
+    client.get("/new-password/" + "A" * 43)
+    assert "A" * 43 not in caplog.text and "/new-password/[redacted]" in caplog.text
+
+
+def test_a_given_request_id_is_kept_if_well_formed(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id!"}).headers["X-Request-ID"] != "bad id!"
+
+
+def test_rotate_encryption_key_re_encrypts_secrets(app, client, user, runner):
+    secret = helpers.enroll(client)
+    old_key = app.config["ENCRYPTION_KEY"]
+    new_key = Fernet.generate_key().decode()
+    app.config["ENCRYPTION_KEY"] = f"{new_key},{old_key}"
+    result = runner.invoke(args=["rotate-encryption-key"])
+    assert result.exit_code == 0 and "Re-encrypted 1 value in authenticators.secret_encrypted" in result.output
+    app.config["ENCRYPTION_KEY"] = new_key  # the old key is gone now
+    with app.app_context():
+        assert crypto.decrypt(Authenticator.get().secret_encrypted) == secret
+
+
+def test_rotation_with_a_missing_old_key_fails_clearly(app, client, user, runner):
+    helpers.enroll(client)
+    app.config["ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    result = runner.invoke(args=["rotate-encryption-key"])
+    assert result.exit_code == 2 and "could not be decrypted" in result.output
