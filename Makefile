@@ -31,10 +31,10 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Production-style server (gunicorn); configuration comes from PORTAL_* variables.
+# Production server (gunicorn, gunicorn.conf.py); configuration comes from PORTAL_* variables.
 serve: install
 	$(BIN)/portal init-db
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

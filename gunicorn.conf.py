@@ -1,0 +1,19 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py` (or `make serve`).
+
+A sign-in costs one argon2id hash (64 MiB, about 100 ms of one core), so one worker per core is right;
+more workers only queue hashes and add memory. Configuration of Portal itself comes from PORTAL_*."""
+import multiprocessing
+import os
+
+wsgi_app = "wsgi:app"
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("PORTAL_WORKERS", multiprocessing.cpu_count()))
+threads = int(os.environ.get("PORTAL_THREADS", 4))  # pages other than sign-in wait on the database, not the CPU
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+max_requests = 10000  # recycle workers now and then, so a slow leak cannot grow without bound
+max_requests_jitter = 1000
+accesslog = None  # Portal writes its own one-line JSON log per request (with request id, without secrets)
+errorlog = "-"
+forwarded_allow_ips = "127.0.0.1"  # X-Forwarded-* are used only as PORTAL_PROXY_COUNT says
