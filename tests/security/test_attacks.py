@@ -1,0 +1,189 @@
+"""Attacks a reviewer will try (security.md), each a real attempt through the test client."""
+import gzip
+import logging
+import re
+import threading
+
+import pytest
+from peewee import OperationalError
+
+from portal.models import Authenticator, LoginSession, OutboxMessage, User
+from portal.services import ServiceError, mfa, outbox
+from tests import helpers
+from tests.security.test_races import in_parallel, pending_sign_ins
+
+PUBLIC_PREFIXES = ("/static", "/sign-in", "/sign-out", "/forgot-id", "/new-password", "/recover", "/contact",
+                   "/healthz", "/profile/email/")
+
+
+def get_routes(app):
+    return [r for r in app.url_map.iter_rules() if "GET" in r.methods and not r.arguments]
+
+
+def test_pending_sign_in_reaches_no_page_but_the_code_step(app, client, user):
+    helpers.enter_password(client)  # password right, code not yet
+    for rule in get_routes(app):
+        if rule.rule.startswith(PUBLIC_PREFIXES):
+            continue
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(rule.rule, headers=headers)
+            assert response.status_code in (303, 404) or "HX-Redirect" in response.headers, rule.rule
+            assert response.status_code != 200 or "HX-Redirect" in response.headers, rule.rule
+
+
+def test_code_guessing_across_parallel_sign_ins_stops_at_ten(app, user, clock):
+    secret = helpers.enroll(app.test_client())
+    clock.advance(seconds=30)
+    pendings = pending_sign_ins(app, 4)
+
+    def guess(i):
+        outcomes = []
+        for _ in range(5):
+            record = LoginSession.get_or_none(LoginSession.id == pendings[i].id)
+            if record is None:
+                break
+            try:
+                mfa.verify(record, "000000")
+            except ServiceError as error:
+                outcomes.append(error.message)
+        return outcomes
+
+    in_parallel(4, guess)
+    assert User.get_by_id(user.id).code_blocked_until is not None
+    assert User.get_by_id(user.id).failed_code_count < 10  # the count restarted when the block began
+    # Once blocked, even the right code is refused until the block ends.
+    client = app.test_client()
+    helpers.enter_password(client)
+    refused = helpers.post_form(client, "/sign-in/verify", {"code": helpers.code_now(secret)})
+    assert refused.headers["Location"] == "/sign-in" and client.get("/").status_code == 303
+
+
+def test_planted_session_cookie_does_not_survive_sign_in(app, user, clock):
+    attacker = app.test_client()
+    attacker.get("/sign-in")
+    planted = helpers.session_cookie(attacker, app)
+    victim = app.test_client()
+    victim.set_cookie(app.config["SESSION_COOKIE_NAME"], planted)
+    helpers.enroll(victim)
+    assert helpers.session_cookie(victim, app) != planted
+    assert attacker.get("/").status_code == 303
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example", "javascript:alert(1)",
+                                    "https://evil.example/", "%2F%2Fevil.example", "/%5Cevil.example",
+                                    "\\/evil.example", "/\t/evil.example"])
+def test_next_never_leaves_the_site(app, user, clock, target):
+    client = app.test_client()
+    secret = helpers.enroll(client)
+    helpers.post_form(client, "/sign-out", {}, token_from="/")
+    clock.advance(seconds=30)
+    page = client.get("/sign-in", query_string={"next": target})
+    client.post("/sign-in", query_string={"next": target},
+                data={"csrf_token": helpers.csrf_token(page.data), "user_id": "jdoe", "password": helpers.PASSWORD})
+    response = helpers.post_form(client, "/sign-in/verify", {"code": helpers.code_now(secret)})
+    location = response.headers["Location"]
+    # Either home, or a path on this site (such as /%5Cevil.example, which is a 404 here).
+    assert location == "/" or (location.startswith("/") and not location.startswith("//") and "\\" not in location
+                               and ":" not in location)
+
+
+@pytest.mark.parametrize("field,value", [("first_name", "Eve\r\nBcc: all@evil.example"),
+                                         ("email", "eve@x.example\r\nBcc: all@evil.example"),
+                                         ("email", "eve@x.example, all@evil.example"),
+                                         ("email", '"Eve" <eve@x.example>')])
+def test_header_injection_through_user_data_is_refused(company, field, value):
+    values = {"email": "eve@x.example", "first_name": "Eve", "last_name": "Evil", field: value}
+    with pytest.raises(ServiceError):
+        helpers.make_user(company, "eve", **values)
+    assert OutboxMessage.select().count() == 0
+
+
+def test_links_in_mail_ignore_host_and_forwarded_host(app, client, user):
+    evil = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
+    page = client.get("/forgot-id", headers=evil)
+    client.post("/forgot-id", headers=evil, data={"csrf_token": helpers.csrf_token(page.data),
+                                                  "email": "jdoe@acme.example"})
+    helpers.enter_password(client)
+    client.post("/sign-in/lost-device", data={"csrf_token": helpers.csrf_token(client.get("/sign-in/enroll").data)},
+                headers=evil)
+    for message in OutboxMessage.select():
+        assert "evil.example" not in message.body_text and "evil.example" not in (message.body_html or "")
+
+
+def test_thousand_character_unicode_password_works_end_to_end(app, company, clock):
+    password = ("Grüße-Ωmega-北京-" * 80)[:1000]
+    helpers.make_user(company, "longpw", password=password)
+    client = app.test_client()
+    assert helpers.enter_password(client, "longpw", password).headers["Location"] == "/sign-in/enroll"
+    other = app.test_client()
+    assert "incorrect" in helpers.enter_password(other, "longpw", password[:-1]).data.decode()
+
+
+def test_every_page_forbids_framing_and_inline_script(app, company, clock):
+    helpers.make_user(company, "boss", role="company-admin")
+    client = app.test_client()
+    helpers.enroll(client, "boss")
+    for rule in get_routes(app):
+        if rule.rule.startswith(("/static", "/service-center")):
+            continue
+        response = client.get(rule.rule)
+        csp = response.headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, rule.rule
+        assert response.headers.get("X-Frame-Options") == "DENY", rule.rule
+
+
+def test_totp_secret_is_never_shown_or_logged_after_enrollment(app, client, user, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret = helpers.enroll(client)
+    for path in ("/", "/security", "/profile", "/sign-in/enroll", "/sign-in/backup-codes", "/sessions"):
+        assert secret not in client.get(path).data.decode(), path
+    assert secret not in caplog.text
+    stored = Authenticator.get().secret_encrypted
+    assert secret not in stored
+
+
+def test_database_failure_mid_request_leaves_no_half_change(app, client, user, monkeypatch):
+    helpers.enter_password(client)
+    page = client.get("/sign-in/enroll").data.decode()
+    secret = helpers.KEY.search(page).group(1).replace(" ", "")
+
+    def connection_lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(outbox, "queue", connection_lost)  # fails inside the enrollment's transaction
+    response = client.post("/sign-in/enroll", data={"csrf_token": helpers.csrf_token(page), "device_name": "P",
+                                                     "code": helpers.code_now(secret)})
+    assert response.status_code == 500 and "Something went wrong" in response.data.decode()
+    assert Authenticator.select().count() == 0  # rolled back whole
+    monkeypatch.undo()
+    assert client.get("/healthz").status_code == 200  # the next request works
+
+
+def test_smtp_down_during_a_burst_loses_nothing(app, user, smtp):
+    from portal import mail
+
+    smtp.stop()
+    with app.app_context():
+        for n in range(20):
+            outbox.queue("jdoe@acme.example", f"burst {n}", "authenticator_registered", user=user, device_name="X",
+                         when=user.created_at)
+        assert mail.deliver_due() == (0, 20)
+    smtp.start()
+    OutboxMessage.update(next_attempt_at=user.created_at).execute()
+    with app.app_context():
+        assert mail.deliver_due() == (20, 0)
+    assert len(smtp.wait_for(20)) == 20
+
+
+@pytest.fixture
+def app_config(request):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": request.getfixturevalue("smtp").port} \
+        if "smtp" in request.fixturenames else {}
+
+
+def test_sign_in_page_weighs_under_40_kb_compressed(client):
+    page = client.get("/sign-in")
+    total = len(gzip.compress(page.data))
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.data.decode()):
+        total += len(gzip.compress(client.get(asset).data))
+    assert total < 40 * 1024, total
