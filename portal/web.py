@@ -29,6 +29,12 @@ CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
                 "Please go back, reload the page and try again.")
 
 
+def show_error(form, error) -> None:
+    """Put a service's error message on its field, or on the form when it names none."""
+    field = getattr(form, error.field, None) if error.field else None
+    (field.errors if field is not None else form.form_errors).append(error.message)
+
+
 def client_ip() -> str:
     return request.remote_addr or ""
 

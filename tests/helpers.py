@@ -62,6 +62,13 @@ def csrf_token(html: str | bytes) -> str:
     return match.group(1) or match.group(2)
 
 
+def without_csrf(html: str | bytes) -> str:
+    """The page with its CSRF tokens blanked: they are signed with the time, so they differ by the second."""
+    if isinstance(html, bytes):
+        html = html.decode()
+    return re.sub(r'(csrf_token" (?:type="hidden" )?value=|"X-CSRFToken": )"[^"]+"', r'\1""', html)
+
+
 def post_form(client, url: str, data: dict, headers: dict | None = None, token_from: str | None = None):
     """POST a form the way a browser does: with the CSRF token of the page it came from."""
     page = client.get(token_from or url)

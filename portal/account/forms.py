@@ -1,9 +1,9 @@
 """Forms of the signed-in person's pages: shape of input only."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
-from portal.auth.forms import CodeForm
+from portal.auth.forms import CodeForm, NewPasswordFields
 
 _MAX_PASSWORD = 4096
 
@@ -27,13 +27,8 @@ class EmailForm(CurrentPasswordMixin, FlaskForm):
                         render_kw={"autocomplete": "email", "type": "email"})
 
 
-class PasswordChangeForm(CurrentPasswordMixin, FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Enter a new password."),
-                                                         Length(max=_MAX_PASSWORD)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat the new password."),
-                                                               EqualTo("password", "The two passwords differ.")],
-                            render_kw={"autocomplete": "new-password"})
+class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, FlaskForm):
+    pass
 
 
 class ReauthForm(CodeForm):

@@ -11,7 +11,7 @@ from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.services import ServiceError, admin, consent, mfa, profile, user_search
 from portal.ratelimits import by_link, limited
-from portal.web import client_ip
+from portal.web import client_ip, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
 _GATE_FREE = {"static", "account.terms", "account.personal_settings", "account.confirm_email",
@@ -29,10 +29,6 @@ def _first_sign_in_gate():
         return htmx.redirect(url_for("account.personal_settings"))
     return None
 
-
-def _apply_service_errors(form, error: ServiceError):
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.route("/")
@@ -56,7 +52,7 @@ def profile_page():
         try:
             profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data)
         except ServiceError as error:
-            _apply_service_errors(form, error)
+            show_error(form, error)
         else:
             flash("Your details have been saved.", "info")
             return redirect(url_for("account.profile_page"), 303)
@@ -72,7 +68,7 @@ def change_email():
         try:
             address = profile.request_email_change(current_user, form.email.data, form.current_password.data)
         except ServiceError as error:
-            _apply_service_errors(form, error)
+            show_error(form, error)
         else:
             flash(f"We have sent a confirmation link to {address}. Your address changes when you open it; "
                   "until then the current one stays in use.", "info")
@@ -103,7 +99,7 @@ def change_password():
         try:
             profile.change_password(state.active(), form.current_password.data, form.password.data)
         except ServiceError as error:
-            _apply_service_errors(form, error)
+            show_error(form, error)
         else:
             flash("Your password has been changed. Your other sessions were signed out.", "info")
             return redirect(url_for("account.profile_page"), 303)

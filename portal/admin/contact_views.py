@@ -8,6 +8,7 @@ from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
 from portal.admin.views import company_admin
+from portal.web import show_error
 from portal.services import ServiceError, contacts
 
 ACTIONS = {
@@ -23,10 +24,6 @@ def _contact(contact_id: int):
     except contacts.NotFound:
         abort(404)
 
-
-def _apply(form, error: ServiceError):
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
 
 
 @bp.route("/contacts")
@@ -46,11 +43,9 @@ def new_contact():
     if form.validate_on_submit():
         try:
             contact = contacts.create(current_user, form.data)
-        except contacts.ExistingContact as error:
-            existing = error.contact
-            _apply(form, error)
         except ServiceError as error:
-            _apply(form, error)
+            existing = getattr(error, "contact", None)  # an ExistingContact names the one to open instead
+            show_error(form, error)
         else:
             flash(f"{contact.full_name} was added and has been sent an activation e-mail.", "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
@@ -66,11 +61,9 @@ def contact_details(contact_id):
     if form.validate_on_submit():
         try:
             changed = contacts.update(current_user, contact, form.data)
-        except contacts.ExistingContact as error:
-            existing = error.contact
-            _apply(form, error)
         except ServiceError as error:
-            _apply(form, error)
+            existing = getattr(error, "contact", None)  # an ExistingContact names the one to open instead
+            show_error(form, error)
         else:
             flash("Saved. The new address must confirm by the activation e-mail." if "email" in changed
                   else ("Saved." if changed else "Nothing changed."), "info")

@@ -9,6 +9,7 @@ from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.admin.guard import role_required
 from portal.models import ROLE_COMPANY_ADMIN
+from portal.web import show_error
 from portal.services import ServiceError, admin, user_search
 from portal.services.admin import NeedsConfirmation, NotFound
 
@@ -38,10 +39,6 @@ def users():
                        action_form=ActionForm())
 
 
-def _apply_error(form, error: ServiceError):
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
-
 
 @bp.route("/users/<user_id>", methods=["GET", "POST"])
 @company_admin
@@ -56,7 +53,7 @@ def user_details(user_id):
         except NeedsConfirmation as error:
             needs_confirmation = error.message
         except ServiceError as error:
-            _apply_error(form, error)
+            show_error(form, error)
         else:
             flash("Saved." if changed else "Nothing changed.", "info")
             return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
@@ -149,7 +146,7 @@ def new_user():
         except NeedsConfirmation as error:
             needs_confirmation = error.message
         except ServiceError as error:
-            _apply_error(form, error)
+            show_error(form, error)
         else:
             flash(f"{created.user_id} was created and has been sent a link to choose a password.", "info")
             return redirect(url_for("admin.user_details", user_id=created.user_id), 303)

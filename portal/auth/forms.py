@@ -54,10 +54,16 @@ class NewPasswordRequestForm(FlaskForm):
                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordFields:
+    """A new password, typed twice (mixed into the forms that set one)."""
+
     password = PasswordField("New password", validators=[DataRequired("Enter a new password."),
                                                          Length(max=_MAX_PASSWORD)],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat the new password."),
                                                                EqualTo("password", "The two passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
+
+
+class NewPasswordForm(NewPasswordFields, FlaskForm):
+    """Setting a password through a mailed link."""

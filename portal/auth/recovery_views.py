@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 
-from portal import htmx
 from portal.auth import bp, state
 from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPasswordForm, NewPasswordRequestForm, \
     RecoverForm
-from portal.auth.views import home_url, no_pending, restart
+from portal.auth.views import no_pending, second_factor
 from portal.services import ServiceError, links, recovery
-from portal.services.signin import SignInRestart
 from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
 from portal.web import client_ip, user_agent
 
@@ -25,19 +23,8 @@ def use_backup_code():
     pending = state.pending()
     if pending is None:
         return no_pending()
-    form = BackupCodeForm()
-    if form.validate_on_submit():
-        try:
-            started = recovery.use_backup_code(pending, form.code.data, client_ip())
-        except SignInRestart as error:
-            return restart(error.message)
-        except ServiceError as error:
-            form.code.errors.append(error.message)
-        else:
-            next_url = state.take_next()
-            state.begin(started)
-            return htmx.redirect(next_url or home_url())
-    return htmx.render("auth/backup_code.html", "auth/_backup_code.html", form=form)
+    return second_factor(pending, BackupCodeForm(), recovery.use_backup_code, "auth/backup_code.html",
+                         "auth/_backup_code.html")
 
 
 @bp.route("/sign-in/lost-device", methods=["GET", "POST"])

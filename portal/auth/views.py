@@ -14,7 +14,7 @@ from portal.security import totp
 from portal.services import ServiceError, mfa, signin
 from portal.services.signin import SignInRestart
 from portal.ratelimits import by_session, by_user_id, limited
-from portal.web import client_ip, safe_next, user_agent
+from portal.web import client_ip, safe_next, show_error, user_agent
 
 TIMED_OUT = "Your sign-in has ended or took too long. Please sign in again."
 
@@ -77,10 +77,14 @@ def verify_code():
         return no_pending()
     if not mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
-    form = CodeForm()
+    return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html")
+
+
+def second_factor(pending, form, check, page: str, fragment: str):
+    """A code step (authenticator code or backup code): check(pending, code, ip) completes the sign-in."""
     if form.validate_on_submit():
         try:
-            started = mfa.verify(pending, form.code.data, client_ip())
+            started = check(pending, form.code.data, client_ip())
         except SignInRestart as error:
             return restart(error.message)
         except ServiceError as error:
@@ -89,7 +93,7 @@ def verify_code():
             next_url = state.take_next()
             state.begin(started)
             return htmx.redirect(next_url or home_url())
-    return htmx.render("auth/verify.html", "auth/_verify.html", form=form)
+    return htmx.render(page, fragment, form=form)
 
 
 def _qr_svg(uri: str) -> Markup:
@@ -122,7 +126,7 @@ def enroll_authenticator():
         except SignInRestart as error:
             return restart(error.message)
         except ServiceError as error:
-            getattr(form, error.field or "code").errors.append(error.message)
+            show_error(form, error)
         else:
             next_url = state.take_next()
             state.begin(started, next_url)

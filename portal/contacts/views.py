@@ -21,5 +21,5 @@ def activate(token):
         activated = request.form["answer"] == "activate"
         contacts.answer(token, activate=activated, ip=client_ip())
     except ServiceError as error:
-        return render_template("contacts/unusable.html", message=error.message), 410
+        return render_template("auth/link_unusable.html", message=error.message), 410
     return render_template("contacts/answered.html", contact=contact, activated=activated)

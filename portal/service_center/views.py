@@ -12,6 +12,7 @@ from portal.models import ROLE_SERVICE_CENTER, Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
 from portal.services import ServiceError, admin, service_center, user_search
+from portal.web import show_error
 
 staff_only = role_required(ROLE_SERVICE_CENTER)
 ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
@@ -74,8 +75,7 @@ def companies():
         try:
             company = service_center.create_company(current_user, form.name.data, form.ticket.data)
         except ServiceError as error:
-            (getattr(form, error.field).errors if error.field in ("name", "ticket") else form.form_errors).append(
-                error.message)
+            show_error(form, error)
         else:
             flash(f"Company {company.name} created. Now create its first Company Administrator.", "info")
             return redirect(url_for("service_center.first_admin", company_id=company.id), 303)
@@ -93,7 +93,7 @@ def first_admin(company_id):
         try:
             user = service_center.create_first_admin(current_user, company, values, form.ticket.data)
         except ServiceError as error:
-            (getattr(form, error.field).errors if error.field else form.form_errors).append(error.message)
+            show_error(form, error)
         else:
             flash(f"{user.user_id} is the Company Administrator of {company.name} and has been sent a link "
                   "to choose a password.", "info")

@@ -127,12 +127,26 @@ def _record_console_error(console_errors: list[str], message) -> None:
 
 
 @pytest.fixture
-def page(chromium, live_server, javascript, console_errors):
+def new_page(chromium, live_server, javascript, console_errors):
+    """Opens a page in a browser context of its own (its own cookies: another person, or another device),
+    with the same JavaScript setting, console recording and relative URLs as `page`."""
+    contexts = []
+
+    def open_page():
+        context = chromium.new_context(base_url=live_server.url, java_script_enabled=javascript)
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        opened = context.new_page()
+        opened.on("console", lambda message: _record_console_error(console_errors, message))
+        opened.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
+        return opened
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
     """A fresh page in its own browser context, with relative URLs resolved against the live server."""
-    context = chromium.new_context(base_url=live_server.url, java_script_enabled=javascript)
-    context.set_default_timeout(TIMEOUT_MS)
-    new_page = context.new_page()
-    new_page.on("console", lambda message: _record_console_error(console_errors, message))
-    new_page.on("pageerror", lambda error: console_errors.append(f"uncaught: {error}"))
-    yield new_page
-    context.close()
+    return new_page()

@@ -7,16 +7,11 @@ from tests import helpers
 RESET = re.compile(r"http://portal\.example\.test/new-password/([A-Za-z0-9_-]+)")
 
 
-def page_without_token(response):
-    html = response.data.decode()
-    return response.status_code, html.replace(helpers.csrf_token(html), "") if "csrf_token" in html else html
-
-
 def test_forgot_id_page_is_the_same_for_known_and_unknown_addresses(client, user):
     known = helpers.post_form(client, "/forgot-id", {"email": "jdoe@acme.example"})
     unknown = helpers.post_form(client, "/forgot-id", {"email": "nobody@acme.example"})
     assert known.status_code == unknown.status_code == 200
-    assert known.data == unknown.data
+    assert helpers.without_csrf(known.data) == helpers.without_csrf(unknown.data)
     assert "jdoe" not in known.data.decode()
 
 
@@ -48,7 +43,7 @@ def test_new_password_page_is_the_same_for_every_user_id(client, company, clock)
     User.update(password_blocked_at=clock.current).where(User.id == blocked.id).execute()
     pages = {uid: helpers.post_form(client, "/new-password", {"user_id": uid})
              for uid in ("active1", "gone1", "old1", "blocked1", "nobody1")}
-    bodies = {r.data for r in pages.values()}
+    bodies = {helpers.without_csrf(r.data) for r in pages.values()}
     assert len(bodies) == 1 and all(r.status_code == 200 for r in pages.values())
     mails = {m.to_address.split("@")[0]: m for m in OutboxMessage.select()}
     assert set(mails) == {"active1", "gone1", "old1", "blocked1"}
