@@ -23,6 +23,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Links in mail point at the server started here unless PORTAL_BASE_URL says otherwise.
+run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/portal init-db
 	$(BIN)/portal demo
