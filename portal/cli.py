@@ -215,6 +215,7 @@ def _print_summary(summary, day) -> None:
                f"  Valid Until digests: {counts['digest_mails']} mails {verb} sent about "
                f"{counts['digest_users']} users\n"
                f"  expiries recorded: {counts['expired']}\n"
+               f"  stale sessions, links and sent mail deleted: {counts['purged']}\n"
                f"  time taken: {summary.seconds:.2f} s")
 
 

@@ -14,7 +14,7 @@ from portal.ratelimits import by_link, limited
 from portal.web import client_ip, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
-_GATE_FREE = {"static", "account.terms", "account.personal_settings", "account.confirm_email",
+_GATE_FREE = {"static", "ops.healthz", "account.terms", "account.personal_settings", "account.confirm_email",
               "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes"}
 
 

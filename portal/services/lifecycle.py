@@ -1,5 +1,5 @@
 """Account lifecycle (seed 001): warn after 11 months without a sign-in, deactivate after 12, tell Company
-Administrators a month before Valid Until, and audit expiries.
+Administrators a month before Valid Until, audit expiries, and delete dead sessions, links and old mail.
 
 Set-based and in batches: each batch's change, audit events and mails commit together, so a run that is
 killed resumes where it stopped, and the recorded *_at/_for columns make a second run find nothing to do.
@@ -18,11 +18,12 @@ from flask import current_app
 
 from portal import clock
 from portal.db import db
-from portal.models import AuditEvent, Company, JobLock, LoginSession, User
+from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, Token, User
 from portal.services import admin, links, outbox
 
 BATCH = 1000
 LEASE = dt.timedelta(minutes=10)
+KEEP_SPENT = dt.timedelta(days=30)  # expired links and sent mail are kept this long, then deleted
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Summary:
     dry_run: bool = False
     skipped: bool = False
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
-        ("warned", "deactivated", "digest_mails", "digest_users", "expired"), 0))
+        ("warned", "deactivated", "digest_mails", "digest_users", "expired", "purged"), 0))
     seconds: float = 0.0
 
 
@@ -171,6 +172,24 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
     return count
 
 
+def _stale(now: dt.datetime):
+    """Sessions past their timeouts, used or expired links, and mail sent long ago (it holds personal data)."""
+    cfg = current_app.config
+    sessions = ((LoginSession.stage == "pending")
+                & (LoginSession.created_at < now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]))) | (
+        (LoginSession.stage == "active")
+        & ((LoginSession.last_seen_at < now - dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
+           | (LoginSession.authenticated_at < now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))))
+    tokens = Token.expires_at < now - KEEP_SPENT
+    mail = (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < now - KEEP_SPENT)
+    return ((LoginSession, sessions), (Token, tokens), (OutboxMessage, mail))
+
+
+def purge_stale(now: dt.datetime) -> int:
+    """Set-based deletes of what no longer serves anyone."""
+    return sum(model.delete().where(condition).execute() for model, condition in _stale(now))
+
+
 def dry_run_counts(now: dt.datetime) -> dict[str, int]:
     today = now.date()
     expiring = _expiring(today)
@@ -184,6 +203,7 @@ def dry_run_counts(now: dt.datetime) -> dict[str, int]:
         "digest_mails": User.select().where((User.company.in_(companies)) & admin.admin_condition(today)).count(),
         "digest_users": User.select().where(expiring & User.company.in_(companies)).count(),
         "expired": User.select().where(_expiry_unrecorded(today)).count(),
+        "purged": sum(model.select().where(condition).count() for model, condition in _stale(now)),
     }
 
 
@@ -204,5 +224,6 @@ def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda ste
                 counts["deactivated"] = deactivate_inactive(now, renew, progress)
                 counts["digest_mails"], counts["digest_users"] = digest_expiring(now, renew, progress)
                 counts["expired"] = record_expired(now, renew, progress)
+                counts["purged"] = purge_stale(now)
     summary.seconds = time.monotonic() - started
     return summary

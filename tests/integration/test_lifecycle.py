@@ -235,3 +235,15 @@ def test_bulk_extend_cannot_reach_another_company(admin_client, clock):
                                                                "user_id": "stranger"})
     assert response.status_code == 404
     assert User.get(User.user_id == "stranger").valid_until == clock.current.date() + dt.timedelta(days=5)
+
+
+def test_stale_sessions_links_and_old_mail_are_deleted(app, client, person, clock):
+    helpers.enroll(client, "sleepy")
+    helpers.post_form(client, "/new-password", {"user_id": "sleepy"})
+    clock.advance(days=31)
+    OutboxMessage.update(status="sent", sent_at=clock.current - dt.timedelta(days=31)).execute()
+    summary = run(app)
+    assert summary.counts["purged"] >= 3
+    assert LoginSession.select().count() == 0 and OutboxMessage.select().count() == 0
+    from portal.models import Token
+    assert Token.select().count() == 0
