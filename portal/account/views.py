@@ -81,14 +81,15 @@ def change_email():
 @limited("RATE_LIMIT_LINK", by_link)
 def confirm_email(token):
     form = VersionForm()
-    if form.validate_on_submit():
-        try:
+    try:
+        link = profile.email_change_link(token)
+        if form.validate_on_submit():
             profile.confirm_email_change(token)
-        except ServiceError as error:
-            return render_template("auth/link_unusable.html", message=error.message), 410
-        flash("Your new e-mail address is confirmed.", "info")
-        return redirect(url_for("account.home"), 303)
-    return render_template("account/confirm_email.html", form=form)
+            flash("Your new e-mail address is confirmed.", "info")
+            return redirect(url_for("account.home"), 303)
+    except ServiceError as error:
+        return render_template("auth/link_unusable.html", message=error.message), 410
+    return render_template("account/confirm_email.html", form=form, new_email=link.data)
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

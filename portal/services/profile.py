@@ -49,13 +49,24 @@ def request_email_change(user: User, new_email: str, current_password: str) -> s
     return address
 
 
+EMAIL_LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your "
+                       "Profile page to get a new one.")
+
+
+def email_change_link(token: str):
+    """The pending change a confirmation link is for, if usable (looking uses nothing up)."""
+    found = links.peek(token, links.EMAIL_CHANGE)
+    if found is None:
+        raise ServiceError(EMAIL_LINK_UNUSABLE)
+    return found
+
+
 def confirm_email_change(token: str) -> User:
     """Following the link from the new address makes it the User ID's address."""
     with db.atomic():
         found = links.redeem(token, links.EMAIL_CHANGE)
         if found is None:
-            raise ServiceError("This link has expired or has already been used. Change the address again on "
-                               "your Profile page to get a new one.")
+            raise ServiceError(EMAIL_LINK_UNUSABLE)
         user = found.user
         old = user.email
         User.update(**accounts.with_keys({"email": found.data})).where(User.id == user.id).execute()

