@@ -58,7 +58,7 @@ def test_email_change_takes_effect_only_when_confirmed(app, signed_in, user):
     saved = User.get_by_id(user.id)
     assert saved.email == "jane.new@acme.example" and saved.email_key == "jane.new@acme.example"
     assert OutboxMessage.select().where(OutboxMessage.subject.contains("address was changed")).exists()
-    assert helpers.post_form(mailbox, f"/profile/email/{token}", {}).status_code == 410
+    assert mailbox.get(f"/profile/email/{token}").status_code == 410  # used once
 
 
 def test_email_change_needs_the_current_password(signed_in, user):
