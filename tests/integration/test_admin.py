@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from portal.models import Authenticator, AuditEvent, BackupCode, LoginSession, OutboxMessage, Token, User
+from portal.models import Authenticator, AuditEvent, BackupCode, OutboxMessage, Token, User
 from tests import helpers
 
 

@@ -77,7 +77,7 @@ def test_older_code_after_a_newer_one_is_refused(app, user, clock):
 
 
 def test_five_wrong_codes_end_the_pending_sign_in(client, user, clock):
-    secret = signed_out_with_secret(client)
+    signed_out_with_secret(client)
     at_code_step(client, clock)
     for _ in range(4):
         response = helpers.post_form(client, "/sign-in/verify", {"code": "000000"})

@@ -2,7 +2,6 @@
 import gzip
 import logging
 import re
-import threading
 
 import pytest
 from peewee import OperationalError

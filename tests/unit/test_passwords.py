@@ -3,7 +3,6 @@ import pytest
 from argon2 import PasswordHasher
 
 from portal.security import passwords
-from tests import helpers
 
 
 @pytest.fixture
