@@ -1,7 +1,8 @@
 """gunicorn settings for production: `gunicorn -c gunicorn.conf.py` (or `make serve`).
 
-A sign-in costs one argon2id hash (64 MiB, about 100 ms of one core), so one worker per core is right;
-more workers only queue hashes and add memory. Configuration of Portal itself comes from PORTAL_*."""
+A sign-in costs one argon2id hash (64 MiB, 4 lanes: about 180 ms of CPU, 120 ms wall on 2 cores), so one
+worker per core is right; more workers or threads only queue hashes, and each hash at once holds 64 MiB
+(workers x threads x 64 MiB at worst). Configuration of Portal itself comes from PORTAL_*."""
 import multiprocessing
 import os
 
@@ -16,4 +17,5 @@ max_requests = 10000  # recycle workers now and then, so a slow leak cannot grow
 max_requests_jitter = 1000
 accesslog = None  # Portal writes its own one-line JSON log per request (with request id, without secrets)
 errorlog = "-"
-forwarded_allow_ips = "127.0.0.1"  # X-Forwarded-* are used only as PORTAL_PROXY_COUNT says
+forwarded_allow_ips = "127.0.0.1"
+control_socket_disable = True  # gunicorn 27's shared ~/.gunicorn socket would clash between instances  # X-Forwarded-* are used only as PORTAL_PROXY_COUNT says
