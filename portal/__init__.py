@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* variables and `config` (tests pass overrides here)."""
-    from portal import cli, config as settings, db, mail, observability, web
+    from portal import cli, config as settings, db, htmx, mail, observability, web
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.contacts import bp as contacts_bp
@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     mail.init_app(app)
     web.init_app(app)
+    htmx.init_app(app)
     observability.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side records; see portal.auth.state

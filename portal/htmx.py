@@ -28,3 +28,8 @@ def redirect(location: str):
         response.headers["HX-Redirect"] = location
         return response
     return plain_redirect(location, 303)
+
+
+def init_app(app) -> None:
+    """Templates ask is_fragment() too (a fragment carries its own <title> and announces errors)."""
+    app.jinja_env.globals["is_fragment"] = is_fragment

@@ -52,8 +52,9 @@ def user_action(user_id, action):
         abort(404)
     target = _target(user_id)
     title, run = ACTIONS[action]
-    form = TicketForm()
-    if form.validate_on_submit() and form.confirmed.data == "yes":
+    confirmed = request.form.get("confirmed") == "yes"
+    form = TicketForm() if confirmed else TicketForm(formdata=None)  # no "required" message before an answer
+    if confirmed and form.validate_on_submit():
         try:
             run(current_user, target, form.ticket.data)
         except ServiceError as error:

@@ -7,3 +7,18 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 });
+// After htmx swaps in a sign-in step, move focus as a page load would: to the first field with an error,
+// or else to the step's heading.
+document.addEventListener("htmx:afterSwap", function () {
+  var step = document.getElementById("auth-step");
+  if (!step) {
+    return;
+  }
+  var target = step.querySelector('[aria-invalid="true"]') || step.querySelector("h1");
+  if (target && target.tagName === "H1") {
+    target.setAttribute("tabindex", "-1");
+  }
+  if (target) {
+    target.focus();
+  }
+});

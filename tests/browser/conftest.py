@@ -9,6 +9,7 @@ import os
 import shutil
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -25,6 +26,9 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 5_000  # every step is local and fast; a long wait only hides a hang
 NOT_ENABLED = "browser tests run only with PORTAL_TEST_BROWSER=1 (they drive Debian's Chromium at /usr/bin/chromium)"
+# axe-core comes from npm, pinned in tests/browser/package.json and package-lock.json; `npm ci --prefix
+# tests/browser` (run by .ci/run) installs it here, so the tests themselves need no network.
+AXE_MIN_JS = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -42,6 +46,28 @@ def _unavailable(reason: str):
     if IN_CI:
         pytest.fail(f"{reason} (CI=true: browser tests must run)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """The source of axe-core (the npm package) from disk. Missing: skipped with the way to install it,
+    except in CI (CI=true), where a skipped accessibility suite would look green while checking nothing."""
+    if not AXE_MIN_JS.is_file():
+        reason = (f"axe-core is not installed ({AXE_MIN_JS} is missing); "
+                  "install it with `npm ci --prefix tests/browser`")
+        if IN_CI:
+            pytest.fail(f"{reason} (CI=true: the accessibility tests must run)", pytrace=False)
+        pytest.skip(reason)
+    return AXE_MIN_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source, javascript):
+    """Checks pages with axe-core against WCAG 2.1 A and AA: `axe.check(page)` fails with a readable list
+    of the violations (see tests.browser.steps.Axe). Ask for it before `page`, so that a missing axe-core
+    skips the test before a server or a browser starts."""
+    from tests.browser.steps import Axe
+    return Axe(axe_source, javascript)
 
 
 @pytest.fixture(scope="session")

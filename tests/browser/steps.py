@@ -249,3 +249,68 @@ def link_in(message, live_server, path: str) -> str:
     wanted = [link for link in links if link.startswith(f"{live_server.url}{path}")]
     assert len(wanted) == 1, f"expected one {path} link built from BASE_URL {live_server.url}: {links}"
     return wanted[0]
+
+
+# --- accessibility --------------------------------------------------------------------------------
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.0 and 2.1, levels A and AA
+
+# With JavaScript off, Chromium runs no timer callbacks, and axe waits on setTimeout(fn, 0) between rules:
+# its run would never end. Promise callbacks still run, so timers become those (axe needs no real delay
+# here: the pages have no frames to wait for). Page scripts cannot run at all then, so nothing else sees it.
+TIMERS_WITHOUT_JAVASCRIPT = """() => {
+  window.setTimeout = (callback, delay, ...args) => { Promise.resolve().then(() => callback(...args)); return 0; };
+  window.clearTimeout = () => {};
+}"""
+
+
+# A few rules (duplicate-id-aria among them) report what fails them only as "needs review" (incomplete),
+# never as a violation: a label whose `for` names an id that an earlier element also has labels nothing, and
+# axe would let it pass. Here every failure is a violation.
+FAILURES_ARE_VIOLATIONS = """() => axe.configure({
+  rules: axe.getRules().map(rule => ({id: rule.ruleId, reviewOnFail: false}))})"""
+
+
+class Axe:
+    """axe-core (the npm package's axe.min.js, read from disk by the `axe` fixture) run on the page as shown.
+
+    The source goes in by page.evaluate, which the page's Content-Security-Policy (script-src 'self', no
+    inline script) does not govern and which works with JavaScript off too; page.add_script_tag(content=...)
+    is blocked by that CSP unless the context has bypass_csp=True, and with JavaScript off runs nothing."""
+
+    def __init__(self, source: str, javascript: bool):
+        self.source = source
+        self.javascript = javascript
+
+    def violations(self, page) -> list[dict]:
+        """axe's violations of WCAG 2.1 A and AA on the page's document as it is now."""
+        if not page.evaluate("typeof window.axe === 'object'"):  # a new document (an htmx swap keeps it)
+            if not self.javascript:
+                page.evaluate(TIMERS_WITHOUT_JAVASCRIPT)
+            page.evaluate(self.source)
+            page.evaluate(FAILURES_ARE_VIOLATIONS)
+        return page.evaluate(
+            """tags => axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]})
+                 .then(result => result.violations.map(v => ({
+                   id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                   nodes: v.nodes.map(n => ({target: n.target, summary: n.failureSummary}))})))""",
+            WCAG_TAGS)
+
+    def check(self, page, what: str = ""):
+        """Fail with every WCAG 2.1 A/AA violation on the page: rule, impact, elements (selectors), help."""
+        title = page.title()
+        where = f"{what + ': ' if what else ''}{page.url} ({title!r}, JavaScript {'on' if self.javascript else 'off'})"
+        found = self.violations(page)
+        assert not found, f"{len(found)} accessibility violation(s) on {where}:\n" + format_violations(found)
+
+
+def format_violations(violations: list[dict]) -> str:
+    """One block per rule: its id, impact and help, then each offending element and what to fix."""
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        for node in v["nodes"]:
+            target = " >> ".join(t if isinstance(t, str) else " ".join(t) for t in node["target"])
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {target}\n      {summary}")
+    return "\n".join(lines)
