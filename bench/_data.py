@@ -325,6 +325,59 @@ def print_progress(done: int, seconds: float) -> None:
         print(f"  {done:,} users after {seconds:.1f} s", file=sys.stderr, flush=True)
 
 
+# --- how busy the machine is ------------------------------------------------------------------
+
+@dataclass
+class Cpu:
+    """CPU seconds so far: a process tree (gunicorn), the local PostgreSQL server (all its processes), this
+    process, and all cores together (busy, from /proc/stat)."""
+
+    server: float
+    database: float
+    client: float
+    machine: float
+
+    def __sub__(self, other: "Cpu") -> "Cpu":
+        return Cpu(self.server - other.server, self.database - other.database, self.client - other.client,
+                   self.machine - other.machine)
+
+    def other(self) -> float:
+        """CPU of everything else on the machine (other people's work)."""
+        return max(self.machine - self.server - self.database - self.client, 0.0)
+
+
+def cpu_now(master: int | None = None) -> Cpu:
+    tick, table = os.sysconf("SC_CLK_TCK"), {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            rest = text[text.rindex(")") + 2:].split()
+            table[int(stat.parent.name)] = (text[text.index("(") + 1:text.rindex(")")], int(rest[1]),
+                                            (int(rest[11]) + int(rest[12])) / tick,
+                                            (int(rest[13]) + int(rest[14])) / tick)
+
+    def tree(roots):  # the roots, their live children, and the children they have reaped
+        return (sum(table[r][2] + table[r][3] for r in roots if r in table)
+                + sum(p[2] for p in table.values() if p[1] in roots))
+
+    postmasters = {pid for pid, p in table.items() if p[0] == "postgres" and table.get(p[1], ("",))[0] != "postgres"}
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    machine = (sum(ticks) - ticks[3] - ticks[4]) / tick
+    own = os.times()
+    return Cpu(tree({master}) if master else 0.0, tree(postmasters), own.user + own.system, machine)
+
+
+def busy_note(cpu: Cpu, seconds: float) -> str:
+    """One line on who used the CPU while measuring, with a warning when other processes took over 10%."""
+    available = seconds * os.cpu_count()
+    line = (f"CPU while measuring: {cpu.machine:.1f} of {available:.1f} core-seconds busy (this benchmark "
+            f"{cpu.client:.1f}" + (f", gunicorn {cpu.server:.1f}" if cpu.server else "")
+            + f", PostgreSQL {cpu.database:.1f}, other processes {cpu.other():.1f})")
+    if cpu.other() > 0.1 * available:
+        line += "\nWARNING: other processes were busy while measuring; these are not the figures of a quiet machine."
+    return line
+
+
 # --- running it alone ---------------------------------------------------------------------------
 
 def percentile(values: list, p: float) -> float:

@@ -97,7 +97,7 @@ def build_cases(app, loaded: _data.Loaded, service_center_id: int, args) -> list
 
     rng = random.Random(7)
     count = args.warmup + args.samples
-    last_names = [name + suffix for name in _data.LAST_NAMES for suffix in set(_data.SUFFIXES)]
+    last_names = [name + suffix for name in _data.LAST_NAMES for suffix in dict.fromkeys(_data.SUFFIXES)]
     cases = []
     with app.app_context(), db.connection_context():
         for rank in ("median", "largest"):
@@ -123,7 +123,7 @@ def build_cases(app, loaded: _data.Loaded, service_center_id: int, args) -> list
     return cases
 
 
-def make_service_center_user(app, loaded: _data.Loaded) -> int:
+def make_service_center_user(app) -> int:
     """The operator's company and one Service Center user (consent given, so pages open)."""
     from portal import clock
     from portal.db import db
@@ -293,13 +293,14 @@ def stats(values: list) -> tuple:
     return _data.percentile(values, 50), _data.percentile(values, 95), max(values) if values else 0.0
 
 
-def report(cases: list, args, loaded: _data.Loaded, database: str, load: float, load_after: float,
+def report(cases: list, args, loaded: _data.Loaded, database: str, loads: tuple, busy: str,
            page_case: Case, page_statements: list) -> bool:
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"\nPortal admin search benchmark, {now}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print(f"database: {database}; {loaded.summary()}")
-    print(f"{args.samples} timed samples per case after {args.warmup} untimed; load average before {load:.2f}, "
-          f"after {load_after:.2f}" + ("" if not args.database_url else "; PostgreSQL analyzed after the load")
+    print(f"{args.samples} timed samples per case after {args.warmup} untimed; load average at start "
+          f"{loads[0]:.2f}, before measuring {loads[1]:.2f} (after loading the users), after {loads[2]:.2f}"
+          + ("" if not args.database_url else "; PostgreSQL analyzed after the load")
           + ("; SQLite analyzed (--analyze)" if args.analyze and not args.database_url else
              "; SQLite without ANALYZE, as Portal runs it" if not args.database_url else ""))
     ok = True
@@ -316,6 +317,7 @@ def report(cases: list, args, loaded: _data.Loaded, database: str, load: float, 
               f"{'ok' if passed else 'OVER'}")
     print(f"(ms; rows = users on the page, average; target: p95 under {args.target_ms:g} ms for the query and "
           "for the whole page, which includes it)")
+    print(busy)
     print(f"\nOne page request ({page_case.name}, q={page_case.queries[-1]!r}) runs {len(page_statements)} "
           "statements; each SELECT again on a new connection each time (median of 20) and its plan:")
     for sql, median, plan in page_statements:
@@ -338,6 +340,7 @@ def raise_on_sigterm(_signum, _frame):
 
 
 def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
+    load_start = os.getloadavg()[0]
     app, _env = _data.fresh_app(workdir, args.database_url, cleanup)
     request_log = open(workdir / "requests.log", "a")  # Portal's one JSON line per request, kept off the screen
     cleanup.callback(request_log.close)
@@ -351,19 +354,22 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
         started = time.perf_counter()
         _data.analyze(app)
         print(f"ANALYZE took {time.perf_counter() - started:.1f} s", flush=True)
-    service_center = make_service_center_user(app, loaded)
+    service_center = make_service_center_user(app)
     cases = build_cases(app, loaded, service_center, args)
     load = os.getloadavg()[0]
+    cpu_before, started = _data.cpu_now(), time.perf_counter()
     for case in cases:
         print(f"  {case.name} ...", file=sys.stderr, flush=True)
         measure_queries(app, case, args.warmup)
         measure_pages(app, case, args.warmup)
+    busy = _data.busy_note(_data.cpu_now() - cpu_before, time.perf_counter() - started)
     load_after = os.getloadavg()[0]
     for case in cases:
         explain(app, case, bool(args.database_url))
     page_case = next(c for c in cases if c.name.startswith("User ID prefix, largest"))
     statements = page_statements(app, page_case, bool(args.database_url))
-    return report(cases, args, loaded, _data.describe(args.database_url), load, load_after, page_case, statements)
+    return report(cases, args, loaded, _data.describe(args.database_url), (load_start, load, load_after), busy,
+                  page_case, statements)
 
 
 def main(argv=None) -> int:

@@ -14,8 +14,9 @@ with the project's gunicorn.conf.py (PORTAL_BIND on a free port of 127.0.0.1, PO
 Then --clients threads (plain http.client, keep-alive, cookies) each repeat a visit: a complete sign-in
 (GET /sign-in, POST /sign-in, GET /sign-in/verify, POST /sign-in/verify with the current TOTP code, GET /)
 with a user of their own (each 30-s TOTP step is accepted once per user, so no user signs in twice), then
---rounds rounds of GET /, /profile, /security and /directory, then POST /sign-out. --warmup seconds are not
-counted; the timed part lasts --seconds (at most 300). It prints requests/s, errors (anything but the
+--rounds rounds of GET /, /profile, /security and /directory, then POST /sign-out. A warm-up is not counted
+(until --clients visits are complete, so that every page has been served, at most --warmup seconds); the timed
+part lasts --seconds (at most 300). It prints requests/s, errors (anything but the
 expected status, or a broken connection), p50/p95/max per kind of request, where the CPU went, and the
 resident memory (VmRSS from /proc) of each gunicorn worker after start-up, after the warm-up, every second
 and at the end, to show whether memory stays flat (see MemoryWatch).
@@ -33,7 +34,6 @@ import datetime as dt
 import http.client
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -68,13 +68,18 @@ class StepFailed(Exception):
     """A response other than the one a browser expects at this step."""
 
 
+class TimeUp(Exception):
+    """The timed part is over; visits under way stop at their next request."""
+
+
 # --- command line -------------------------------------------------------------------------------
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="A bounded load run against Portal under gunicorn on PostgreSQL.")
     parser.add_argument("--clients", type=int, default=50, help="concurrent browsers (default 50)")
     parser.add_argument("--seconds", type=float, default=60, help=f"timed duration (default 60, at most {MAX_SECONDS})")
-    parser.add_argument("--warmup", type=float, default=5, help="seconds of load not counted first (default 5)")
+    parser.add_argument("--warmup", type=float, default=30,
+                        help="uncounted load first, until --clients visits are done, at most this long (default 30 s)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the four pages per visit (default 5)")
     parser.add_argument("--users", type=int, default=1_000_000, help="users in the database (default 1,000,000)")
     parser.add_argument("--companies", type=int, default=1_000, help="companies (default 1,000)")
@@ -243,39 +248,6 @@ class MemoryWatch:
         self.thread.join()
 
 
-@dataclass
-class Cpu:
-    server: float
-    database: float
-    client: float
-    machine: float
-
-    def __sub__(self, other: "Cpu") -> "Cpu":
-        return Cpu(self.server - other.server, self.database - other.database, self.client - other.client,
-                   self.machine - other.machine)
-
-
-def cpu_now(master: int) -> Cpu:
-    """CPU seconds so far: gunicorn (master, workers, reaped workers), PostgreSQL, this process, all cores."""
-    tick, table = os.sysconf("SC_CLK_TCK"), {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = stat.read_text()
-            rest = text[text.rindex(")") + 2:].split()
-            table[int(stat.parent.name)] = (text[text.index("(") + 1:text.rindex(")")], int(rest[1]),
-                                            (int(rest[11]) + int(rest[12])) / tick,
-                                            (int(rest[13]) + int(rest[14])) / tick)
-
-    def tree(roots):
-        return (sum(table[r][2] + table[r][3] for r in roots if r in table)
-                + sum(p[2] for p in table.values() if p[1] in roots))
-
-    postmasters = {pid for pid, p in table.items() if p[0] == "postgres" and table.get(p[1], ("",))[0] != "postgres"}
-    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    machine = (sum(ticks) - ticks[3] - ticks[4]) / tick
-    return Cpu(tree({master}), tree(postmasters), time.process_time(), machine)
-
-
 # --- the HTTP client ----------------------------------------------------------------------------
 
 @dataclass
@@ -345,8 +317,12 @@ class Recorder:
         self.latency: dict[str, list[float]] = {kind: [] for kind in KINDS}
         self.errors: Counter = Counter()
         self.visits = 0
+        self.warm_visits = 0
+        self.deadline = float("inf")  # set once the warm-up is over
 
     def timed(self, kind: str, call):
+        if time.perf_counter() >= self.deadline:
+            raise TimeUp  # the run is over: leave the visit where it is (nothing is counted any more)
         start = time.perf_counter()
         try:
             return call()
@@ -381,9 +357,11 @@ def visit(port: int, account: tuple[str, str], rounds: int, rec: Recorder) -> No
                 page = rec.timed(f"GET {path}", lambda: expect(browser.request("GET", path), 200))
         form = {"csrf_token": csrf_token(page.body)}
         rec.timed("POST /sign-out", lambda: expect(browser.request("POST", "/sign-out", form), 303, "/sign-in"))
-        if rec.counting:
-            with rec.lock:
+        with rec.lock:
+            if rec.counting:
                 rec.visits += 1
+            else:
+                rec.warm_visits += 1
     finally:
         browser.close()
 
@@ -408,8 +386,8 @@ class AccountPool:
             return self.accounts[self.next - 1]
 
 
-def client_loop(port: int, pool: AccountPool, rounds: int, rec: Recorder, deadline: float, ran_out: list) -> None:
-    while time.perf_counter() < deadline:
+def client_loop(port: int, pool: AccountPool, rounds: int, rec: Recorder, ran_out: list) -> None:
+    while time.perf_counter() < rec.deadline:
         account = pool.take()
         if account is None:
             ran_out.append(True)
@@ -424,15 +402,16 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
 
-def report(args, rec: Recorder, elapsed: float, cpu: Cpu, memory: MemoryWatch, load: float, load_after: float,
-           loaded: _data.Loaded, ran_out: bool, worker: str) -> bool:
+def report(args, rec: Recorder, elapsed: float, cpu: _data.Cpu, memory: MemoryWatch, load: float, load_after: float,
+           loaded: _data.Loaded, ran_out: bool, worker: str, warmup: float) -> bool:
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     total = sum(len(v) for v in rec.latency.values())
     errors = sum(rec.errors.values())
     print(f"\nPortal load run, {now}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print(f"gunicorn -c gunicorn.conf.py: {args.workers} workers ({worker}) on {HOST}; database "
           f"{_data.describe(args.database_url)}; {loaded.users:,} users in {loaded.companies:,} companies")
-    print(f"{args.clients} clients, {args.seconds:g} s timed after {args.warmup:g} s warm-up; visit = sign-in, "
+    print(f"{args.clients} clients, {args.seconds:g} s timed after {warmup:.0f} s warm-up ({rec.warm_visits} visits); "
+          "visit = sign-in, "
           f"{args.rounds} x (GET {', '.join(BROWSE)}), sign-out; rate limits OFF (PORTAL_RATELIMIT_ENABLED=false)")
     print(f"load average before {load:.2f}, after {load_after:.2f}")
     print(f"\nrequests: {total:,} in {elapsed:.1f} s = {total / elapsed:.1f} requests/s; visits completed "
@@ -447,11 +426,7 @@ def report(args, rec: Recorder, elapsed: float, cpu: Cpu, memory: MemoryWatch, l
     for kind, values in [("all requests", everything), *rec.latency.items()]:
         print(f"  {kind:<26}{len(values):7d}{ms(_data.percentile(values, 50))}{ms(_data.percentile(values, 95))}"
               f"{ms(max(values) if values else 0)}")
-    other = max(cpu.machine - cpu.server - cpu.client - cpu.database, 0.0)
-    print(f"\nCPU busy: {cpu.machine:.1f} of {elapsed * os.cpu_count():.1f} core-seconds (gunicorn {cpu.server:.1f}, "
-          f"PostgreSQL {cpu.database:.1f}, load clients {cpu.client:.1f}, other processes {other:.1f})")
-    if other > 0.1 * elapsed * os.cpu_count():
-        print("WARNING: other processes were busy during the run; these are not the figures of a quiet machine.")
+    print("\n" + _data.busy_note(cpu, elapsed))
     flat = report_memory(memory)
     return errors == 0 and flat
 
@@ -523,24 +498,26 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
     pool, rec, ran_out = AccountPool(accounts), Recorder(), []
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    deadline = start + args.warmup + args.seconds
-    threads = [threading.Thread(target=client_loop, daemon=True, args=(port, pool, args.rounds, rec, deadline, ran_out))
+    threads = [threading.Thread(target=client_loop, daemon=True, args=(port, pool, args.rounds, rec, ran_out))
                for _ in range(args.clients)]
     for thread in threads:
         thread.start()
-    time.sleep(args.warmup)
+    while time.perf_counter() < start + args.warmup and rec.warm_visits < args.clients and not ran_out:
+        time.sleep(0.2)  # every page compiled and every thread busy before counting
+    warmup = time.perf_counter() - start
     memory.mark("after warm-up")
-    rec.counting, cpu_before, counted = True, cpu_now(server.pid), time.perf_counter()
-    while time.perf_counter() < deadline and any(t.is_alive() for t in threads):
+    rec.counting, cpu_before, counted = True, _data.cpu_now(server.pid), time.perf_counter()
+    rec.deadline = counted + args.seconds
+    while time.perf_counter() < rec.deadline and any(t.is_alive() for t in threads):
         time.sleep(0.2)
-    rec.counting, cpu_after, elapsed = False, cpu_now(server.pid), time.perf_counter() - counted
+    rec.counting, cpu_after, elapsed = False, _data.cpu_now(server.pid), time.perf_counter() - counted
     memory.mark("end")
     load_after = os.getloadavg()[0]
-    for thread in threads:  # visits under way finish (uncounted) before gunicorn stops
+    for thread in threads:  # each stops at its next request (TimeUp) before gunicorn stops
         thread.join(120)
     found = re.search(r"Using worker: (\S+)", log_path.read_text(errors="replace"))
     return report(args, rec, elapsed, cpu_after - cpu_before, memory, load, load_after, loaded, bool(ran_out),
-                  found.group(1) if found else "unknown")
+                  found.group(1) if found else "unknown", warmup)
 
 
 def main(argv=None) -> int:
