@@ -1,13 +1,15 @@
 """Finding users: prefix search on User ID, last name or e-mail, filters and sorting, one page at a time.
 
 Prefixes are ranges on lowercased key columns (key >= 'abc' AND key < 'abd'), which an index serves on
-SQLite and, with the "C" collation of migration 0003, on PostgreSQL; LIKE would scan on SQLite."""
+SQLite and, with the "C" collation of migrations 0003 and 0006, on PostgreSQL; LIKE would scan on SQLite."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 
-from peewee import PostgresqlDatabase, fn
+from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock
 from portal.db import db
@@ -73,20 +75,34 @@ def counts_for_home(company_id: int) -> dict[str, int]:
     return {name: base.where(_filter(name, today)).count() for name in ("expiring", "inactive-11-months")}
 
 
+def _matching_ids(conditions: list, prefix: str, order: tuple, limit: int):
+    """Ids of the first `limit` users, in `order`, whose User ID, last name or e-mail starts with `prefix`.
+
+    One indexed range per key, each cut to its own first `limit` rows, together hold the first `limit` of
+    all. A single WHERE with OR over the three keys let SQLite walk a whole company in User ID order, and
+    across companies fetch every match (25,000 for "tan" in a million) before sorting; here each range
+    is read from an index that also holds user_id_key (migration 0006), so the cut costs no table reads."""
+    branches = [User.select(User.id).where(_prefix(key, prefix), *conditions).order_by(*order).limit(limit)
+                for key in (User.user_id_key, User.last_name_key, User.email_key)]
+    # A subquery each: a compound SELECT takes ORDER BY and LIMIT only at its end.
+    return functools.reduce(operator.add, [Select([b.alias(f"m{n}")], [SQL("id")]) for n, b in enumerate(branches)])
+
+
 def search(company_id: int | None, query: str = "", filter_name: str = "", sort: str = "user_id",
            page: int = 1) -> Page:
     """A page of users of one company (or of all, for the Service Center)."""
     sort = sort if sort in SORTS else "user_id"
     page = max(1, min(page, 10_000))
-    select = User.select(User, Company).join(Company)
-    if company_id is not None:
-        select = select.where(User.company == company_id)
-    prefix = (query or "").strip().lower()[:100]
-    if prefix:
-        select = select.where(_prefix(User.user_id_key, prefix) | _prefix(User.last_name_key, prefix)
-                              | _prefix(User.email_key, prefix))
+    conditions = [] if company_id is None else [User.company == company_id]
     condition = _filter(filter_name, clock.today())
     if condition is not None:
-        select = select.where(condition)
-    rows = list(select.order_by(*_order(sort)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+        conditions.append(condition)
+    order = _order(sort)
+    prefix = (query or "").strip().lower()[:100]
+    if prefix:
+        conditions = [User.id.in_(_matching_ids(conditions, prefix, order, page * PAGE_SIZE + 1))]
+    select = User.select(User, Company).join(Company)
+    if conditions:
+        select = select.where(*conditions)
+    rows = list(select.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     return Page(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
