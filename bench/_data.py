@@ -31,6 +31,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -378,6 +379,59 @@ def busy_note(cpu: Cpu, seconds: float) -> str:
     return line
 
 
+# --- query plans -------------------------------------------------------------------------------
+
+def interpolate(sql: str, params) -> str:
+    """The SQL with its parameters written in, for reading only."""
+    placeholder = "?" if "?" in sql else "%s"
+    parts = sql.split(placeholder)
+    out = [parts[0]]
+    for value, part in zip(params, parts[1:]):
+        out.append((f"'{value}'" if isinstance(value, (str, dt.date, dt.datetime)) else repr(value)) + part)
+    return "".join(out)
+
+
+def plan_of(app, sql: str, params, postgres: bool) -> list[str]:
+    """EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL; EXPLAIN QUERY PLAN on SQLite, indented as a tree."""
+    from portal.db import db
+
+    with app.app_context(), db.connection_context():
+        rows = db.execute_sql(("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ") + sql,
+                              params).fetchall()
+    if postgres:
+        return [row[0] for row in rows]
+    depth, lines = {0: -1}, []
+    for node, parent, _unused, detail in rows:
+        depth[node] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node] + detail)
+    return lines
+
+
+# --- running a benchmark ------------------------------------------------------------------------
+
+def _interrupt(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def run(benchmark, args, prefix: str, removed: str) -> int:
+    """benchmark(args, workdir, cleanup) with a temporary folder; what it registers on `cleanup` is undone at
+    the end, also on Ctrl-C, SIGTERM or an error. Exit status: 0, 1 on an error, 3 when it returns False (a
+    target missed, an error counted), 130 when interrupted."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with contextlib.ExitStack() as cleanup:
+            workdir = Path(tempfile.mkdtemp(prefix=prefix))
+            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+            ok = benchmark(args, workdir, cleanup)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted; {removed} removed.", file=sys.stderr)
+        return 130
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 3 if ok is False else 0
+
+
 # --- running it alone ---------------------------------------------------------------------------
 
 def percentile(values: list, p: float) -> float:
@@ -396,17 +450,13 @@ def main(argv=None) -> int:
                                                "again) instead of a temporary SQLite file")
     args = parser.parse_args(argv)
     check_database_url(parser, args.database_url)
-    try:
-        with contextlib.ExitStack() as cleanup:
-            workdir = Path(tempfile.mkdtemp(prefix="portal-data-"))
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-            app, _ = fresh_app(workdir, args.database_url, cleanup)
-            loaded = load_users(app, args.users, args.companies, progress=print_progress)
-            print(f"{describe(args.database_url)}: {loaded.summary()}")
-    except KeyboardInterrupt:
-        print("\nInterrupted; temporary files removed.", file=sys.stderr)
-        return 130
-    return 0
+
+    def load_alone(args, workdir, cleanup):
+        app, _ = fresh_app(workdir, args.database_url, cleanup)
+        loaded = load_users(app, args.users, args.companies, progress=print_progress)
+        print(f"{describe(args.database_url)}: {loaded.summary()}")
+
+    return run(load_alone, args, "portal-data-", "temporary files (and the PostgreSQL database)")
 
 
 if __name__ == "__main__":

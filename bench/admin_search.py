@@ -15,8 +15,9 @@ folder (or into that PostgreSQL database, dropped and created again first and dr
       GET /service-center/users?q=... signed in as a Service Center user,
 
 for a User ID prefix, a last-name prefix and the filter "expiring" in a company of median size and in the
-largest company, and for the Service Center's search over all companies with a User ID and a last-name
-prefix. Prefixes vary per sample (--samples each; the same ones for query and page), drawn from the loaded
+largest company, and for the Service Center's search over all companies with a User ID, a last-name and an
+e-mail prefix, a last-name prefix with the filter "active", and the filter "blocked" (which matches nobody:
+the whole table would be read without its partial index). Prefixes vary per sample (--samples each; the same ones for query and page), drawn from the loaded
 users. It prints p50/p95/max per case, whether p95 stays under --target-ms, the plan of each case's query
 (EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL) with the SQL taken from the peewee
 query as it ran (peewee logs each query's .sql()), and every statement of one page request in the largest
@@ -34,10 +35,7 @@ import datetime as dt
 import logging
 import os
 import random
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +117,13 @@ def build_cases(app, loaded: _data.Loaded, service_center_id: int, args) -> list
                  "/service-center/users", service_center_id),
             Case("Service Center, last-name prefix, all companies", None, "",
                  prefixes_of(rng, last_names, 3, 5, count), "/service-center/users", service_center_id),
+            Case("Service Center, e-mail prefix, all companies", None, "",
+                 prefixes_of(rng, [f.lower() + "." for f in _data.FIRST_NAMES], 3, 6, count), "/service-center/users",
+                 service_center_id),
+            Case("Service Center, last-name prefix and filter active", None, "active",
+                 prefixes_of(rng, last_names, 3, 5, count), "/service-center/users", service_center_id),
+            Case("Service Center, filter password blocked", None, "blocked", [""] * count, "/service-center/users",
+                 service_center_id),
         ]
     return cases
 
@@ -224,18 +229,8 @@ def explain(app, case: Case, postgres: bool) -> None:
         with captured_queries() as queries:
             user_search.search(case.company_id, q, case.filter_name)
     sql, params = queries[-1]
-    case.sql = interpolate(sql, params)
-    case.plan = plan_of(app, sql, params, postgres)
-
-
-def interpolate(sql: str, params) -> str:
-    """The SQL with its parameters written in, for reading only."""
-    placeholder = "?" if "?" in sql else "%s"
-    parts = sql.split(placeholder)
-    out = [parts[0]]
-    for value, part in zip(params, parts[1:]):
-        out.append((f"'{value}'" if isinstance(value, (str, dt.date, dt.datetime)) else repr(value)) + part)
-    return "".join(out)
+    case.sql = _data.interpolate(sql, params)
+    case.plan = _data.plan_of(app, sql, params, postgres)
 
 
 def page_statements(app, case: Case, postgres: bool, repeat: int = 20) -> list:
@@ -260,23 +255,9 @@ def page_statements(app, case: Case, postgres: bool, repeat: int = 20) -> list:
                     start = time.perf_counter()
                     db.execute_sql(sql, params).fetchall()
                     times.append((time.perf_counter() - start) * 1000)
-        found.append((interpolate(sql, params), _data.percentile(times, 50), plan_of(app, sql, params, postgres)))
+        found.append((_data.interpolate(sql, params), _data.percentile(times, 50),
+                      _data.plan_of(app, sql, params, postgres)))
     return found
-
-
-def plan_of(app, sql: str, params, postgres: bool) -> list:
-    from portal.db import db
-
-    with app.app_context(), db.connection_context():
-        rows = db.execute_sql(("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ") + sql,
-                              params).fetchall()
-    if postgres:
-        return [row[0] for row in rows]
-    depth, lines = {0: -1}, []
-    for node, parent, _unused, detail in rows:
-        depth[node] = depth.get(parent, -1) + 1
-        lines.append("  " * depth[node] + detail)
-    return lines
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -335,10 +316,6 @@ def report(cases: list, args, loaded: _data.Loaded, database: str, loads: tuple,
 
 # --- main ---------------------------------------------------------------------------------------
 
-def raise_on_sigterm(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
     load_start = os.getloadavg()[0]
     app, _env = _data.fresh_app(workdir, args.database_url, cleanup)
@@ -373,20 +350,7 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
-    try:
-        with contextlib.ExitStack() as cleanup:
-            workdir = Path(tempfile.mkdtemp(prefix="portal-bench-search-"))
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-            ok = benchmark(args, workdir, cleanup)
-    except KeyboardInterrupt:
-        print("\nInterrupted; temporary files (and the PostgreSQL database) removed.", file=sys.stderr)
-        return 130
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0 if ok else 3
+    return _data.run(benchmark, parse_args(argv), "portal-bench-search-", "temporary files (and the PostgreSQL database)")
 
 
 if __name__ == "__main__":

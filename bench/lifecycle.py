@@ -33,11 +33,8 @@ import contextlib
 import datetime as dt
 import logging
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,30 +179,6 @@ def database_counts(app) -> dict:
                 **{f"audit {k}": v for k, v in sorted(events.items())}}
 
 
-def explain(app, sql: str, params, postgres: bool) -> list[str]:
-    from portal.db import db
-
-    with app.app_context(), db.connection_context():
-        rows = db.execute_sql(("EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN ") + sql,
-                              params).fetchall()
-    if postgres:
-        return [row[0] for row in rows]
-    depth, lines = {0: -1}, []
-    for node, parent, _unused, detail in rows:
-        depth[node] = depth.get(parent, -1) + 1
-        lines.append("  " * depth[node] + detail)
-    return lines
-
-
-def interpolate(sql: str, params) -> str:
-    placeholder = "?" if "?" in sql else "%s"
-    parts = sql.split(placeholder)
-    out = [parts[0]]
-    for value, part in zip(params, parts[1:]):
-        out.append((f"'{value}'" if isinstance(value, (str, dt.date, dt.datetime)) else repr(value)) + part)
-    return "".join(out)
-
-
 def matches(run: Run, before: dict, after: dict) -> bool:
     """The rows a run added are what it counted."""
     counts = run.counts
@@ -292,31 +265,14 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
         if step not in second.first_selects:
             continue
         sql, params = second.first_selects[step]
-        print(f"\n== {step}\n   {interpolate(sql, params)}")
-        for line in explain(app, sql, params, postgres):
+        print(f"\n== {step}\n   {_data.interpolate(sql, params)}")
+        for line in _data.plan_of(app, sql, params, postgres):
             print(f"   | {line}")
     return ok
 
 
-def raise_on_sigterm(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
-    try:
-        with contextlib.ExitStack() as cleanup:
-            workdir = Path(tempfile.mkdtemp(prefix="portal-bench-lifecycle-"))
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-            ok = benchmark(args, workdir, cleanup)
-    except KeyboardInterrupt:
-        print("\nInterrupted; temporary files (and the PostgreSQL database) removed.", file=sys.stderr)
-        return 130
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0 if ok else 3
+    return _data.run(benchmark, parse_args(argv), "portal-bench-lifecycle-", "temporary files (and the PostgreSQL database)")
 
 
 if __name__ == "__main__":

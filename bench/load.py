@@ -31,41 +31,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import http.client
 import os
-import re
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _data  # noqa: E402
+import _server  # noqa: E402
+from _server import HOST, AccountPool, Browser, StepFailed, csrf_token, expect  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
 PASSWORD = "Quiet-Lantern-Harbor-93"
 DEFAULT_URL = "postgresql+pool://postgres@127.0.0.1:5432/portal_scale_load?max_connections=8&stale_timeout=300"
 MAX_SECONDS = 300
-CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
-VALUE = re.compile(r'\bvalue="([^"]+)"')
 BROWSE = ("/", "/profile", "/security", "/directory")
 KINDS = ("GET /sign-in", "POST /sign-in", "GET /sign-in/verify", "POST /sign-in/verify", "GET / (after sign-in)",
          *(f"GET {p}" for p in BROWSE), "POST /sign-out")
-
-
-class StepFailed(Exception):
-    """A response other than the one a browser expects at this step."""
 
 
 class TimeUp(Exception):
@@ -125,66 +108,6 @@ def enroll(app, count: int) -> list:
             for batch in chunked(rows, 1000):
                 Authenticator.insert_many(batch).execute()
     return accounts
-
-
-# --- gunicorn -----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict, log_path: Path, port: int):
-    """gunicorn -c gunicorn.conf.py with PORTAL_BIND and PORTAL_WORKERS; stopped (then killed) on the way out."""
-    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), *no_control_socket()]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # Ctrl-C reaches only us; we stop it in order
-    try:
-        wait_until_serving(proc, port, log_path)
-        yield proc
-    finally:
-        stop_process(proc)
-
-
-def no_control_socket() -> list[str]:
-    """gunicorn 27 opens a control socket in ~/.gunicorn unless told not to; none is needed."""
-    from gunicorn.config import KNOWN_SETTINGS
-
-    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group gunicorn leads: its workers too
-        proc.wait()
-
-
-def wait_until_serving(proc: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {proc.returncode}:\n{tail(log_path)}")
-        with contextlib.suppress(OSError):
-            browser = Browser(port)
-            try:
-                if browser.request("GET", "/healthz").status == 200:
-                    return
-            finally:
-                browser.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s:\n{tail(log_path)}")
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 # --- /proc: memory and CPU ----------------------------------------------------------------------
@@ -248,64 +171,6 @@ class MemoryWatch:
         self.thread.join()
 
 
-# --- the HTTP client ----------------------------------------------------------------------------
-
-@dataclass
-class Response:
-    status: int
-    location: str
-    body: str
-
-
-class Browser:
-    """One browser: a keep-alive connection to 127.0.0.1 and a cookie store; redirects are not followed."""
-
-    def __init__(self, port: int):
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=120)
-
-    def request(self, method: str, path: str, form: dict | None = None) -> Response:
-        headers = {"User-Agent": "portal-load/1"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = urlencode(form) if form is not None else None
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            raw = self.conn.getresponse()
-            text = raw.read().decode("utf-8", "replace")
-        except Exception:
-            self.conn.close()
-            raise
-        for header in raw.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        return Response(raw.status, raw.headers.get("Location", ""), text)
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def csrf_token(body: str) -> str:
-    tag = CSRF_INPUT.search(body)
-    value = VALUE.search(tag.group(0)) if tag else None
-    if value is None:
-        raise StepFailed("no csrf_token input on the page")
-    return value.group(1)
-
-
-def expect(response: Response, status: int, location: str | None = None) -> Response:
-    if response.status != status:
-        raise StepFailed(f"status {response.status}, expected {status}")
-    if location is not None and urlsplit(response.location).path != location:
-        raise StepFailed(f"redirect to {response.location or 'nowhere'}, expected {location}")
-    return response
-
-
 # --- a visit ------------------------------------------------------------------------------------
 
 class Recorder:
@@ -341,7 +206,7 @@ class Recorder:
 def visit(port: int, account: tuple[str, str], rounds: int, rec: Recorder) -> None:
     """Sign in, browse the four pages `rounds` times, sign out."""
     user_id, secret = account
-    browser = Browser(port)
+    browser = Browser(port, agent="portal-load/1")
     try:
         page = rec.timed("GET /sign-in", lambda: expect(browser.request("GET", "/sign-in"), 200))
         form = {"user_id": user_id, "password": PASSWORD, "csrf_token": csrf_token(page.body)}
@@ -370,20 +235,6 @@ def totp_code(secret: str) -> str:
     from portal.security import totp
 
     return totp.code_at(secret, time.time())
-
-
-class AccountPool:
-    """Hands every visit a user of its own; None when all are used."""
-
-    def __init__(self, accounts: list):
-        self.accounts, self.next, self.lock = accounts, 0, threading.Lock()
-
-    def take(self):
-        with self.lock:
-            if self.next >= len(self.accounts):
-                return None
-            self.next += 1
-            return self.accounts[self.next - 1]
 
 
 def client_loop(port: int, pool: AccountPool, rounds: int, rec: Recorder, ran_out: list) -> None:
@@ -470,12 +321,8 @@ def cell(value: float | None) -> str:
 
 # --- main ---------------------------------------------------------------------------------------
 
-def raise_on_sigterm(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
-    port = free_port()
+    port = _server.free_port()
     app, env = _data.fresh_app(workdir, args.database_url, cleanup, RATELIMIT_ENABLED="false")
     env.update({"PORTAL_BIND": f"{HOST}:{port}", "PORTAL_WORKERS": str(args.workers),
                 "PORTAL_BASE_URL": f"http://{HOST}:{port}"})
@@ -492,7 +339,7 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
     _data.analyze(app)
     print(f"{len(accounts):,} users enrolled with an authenticator; starting gunicorn on port {port}.", flush=True)
     log_path = workdir / "gunicorn.log"
-    server = cleanup.enter_context(gunicorn(env, log_path, port))
+    server = cleanup.enter_context(_server.gunicorn(env, log_path, port))
     memory = cleanup.enter_context(MemoryWatch(server.pid))
     memory.mark("after start")
     pool, rec, ran_out = AccountPool(accounts), Recorder(), []
@@ -515,26 +362,12 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
     load_after = os.getloadavg()[0]
     for thread in threads:  # each stops at its next request (TimeUp) before gunicorn stops
         thread.join(120)
-    found = re.search(r"Using worker: (\S+)", log_path.read_text(errors="replace"))
     return report(args, rec, elapsed, cpu_after - cpu_before, memory, load, load_after, loaded, bool(ran_out),
-                  found.group(1) if found else "unknown", warmup)
+                  _server.worker_kind(log_path), warmup)
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
-    try:
-        with contextlib.ExitStack() as cleanup:
-            workdir = Path(tempfile.mkdtemp(prefix="portal-bench-load-"))
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-            ok = benchmark(args, workdir, cleanup)
-    except KeyboardInterrupt:
-        print("\nInterrupted; gunicorn stopped, temporary files and the database removed.", file=sys.stderr)
-        return 130
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0 if ok else 3
+    return _data.run(benchmark, parse_args(argv), "portal-bench-load-", "gunicorn stopped, temporary files and the database")
 
 
 if __name__ == "__main__":

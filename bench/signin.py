@@ -23,42 +23,30 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import http.client
-import itertools
-import math
 import os
-import re
 import secrets
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from portal.security import totp  # pyotp only; the app itself is created once the settings are in place
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _data  # noqa: E402
+import _server  # noqa: E402
+from _server import HOST, AccountPool, Browser, StepFailed, csrf_token, expect  # noqa: E402
+
+from portal.security import totp  # noqa: E402  (pyotp only; the app is created once the settings are in place)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
-LOOPBACK = {"127.0.0.1", "localhost", "::1", None, ""}
 PASSWORD = "Quiet-Lantern-Harbor-93"
 WORKERS = 2
-CSRF_INPUT = re.compile(r'<input[^>]*\bname="csrf_token"[^>]*>')
-VALUE = re.compile(r'\bvalue="([^"]+)"')
 SIGN_IN_STEPS = ("GET /sign-in", "POST /sign-in", "GET /sign-in/verify", "POST /sign-in/verify", "GET /")
-
-
-class StepFailed(Exception):
-    """A response other than the one a browser expects at this step."""
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -76,38 +64,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.page_seconds <= 0 or args.users < 1 or args.hash_samples < 1:
         parser.error("--clients, --seconds, --page-seconds, --users and --hash-samples must be positive")
-    if args.database_url:
-        check_database_url(parser, args.database_url)
+    _data.check_database_url(parser, args.database_url)
     return args
 
 
-def check_database_url(parser, url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "postgresql+pool"):
-        parser.error("--database-url must be a postgresql:// or postgresql+pool:// URL (SQLite is the default)")
-    if parts.hostname not in LOOPBACK:
-        parser.error("--database-url must point at 127.0.0.1: the benchmark talks to nothing else")
-    if parts.path.lstrip("/") in ("", "test"):
-        parser.error("name a database of its own, such as .../portal_bench ('test' is wiped by the test-suite)")
-
-
 # --- environment and database -------------------------------------------------------------------
-
-def portal_environment(instance: Path, database_url: str, port: int) -> dict:
-    """PORTAL_* settings for both gunicorn and this process; any ambient PORTAL_* is dropped."""
-    from cryptography.fernet import Fernet
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update({
-        "PORTAL_INSTANCE_PATH": str(instance),
-        "PORTAL_DATABASE_URL": database_url,
-        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-        "PORTAL_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "PORTAL_BASE_URL": f"http://{HOST}:{port}",
-        "PORTAL_PROXY_COUNT": "1",  # trust one X-Forwarded-For hop: see Browser
-    })
-    return env
-
 
 def ensure_postgres_database(url: str) -> None:
     """Create the database named in the URL when it does not exist (through the 'postgres' database)."""
@@ -185,195 +146,6 @@ def remove_seeded(seeded: Seeded) -> None:
         Company.delete().where(Company.id == seeded.company_id).execute()
 
 
-# --- gunicorn -----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict, port: int, log_path: Path):
-    """gunicorn as in production (gunicorn.conf.py) but with WORKERS workers on 127.0.0.1:port;
-    stopped (then killed) on the way out."""
-    config = ["-c", str(ROOT / "gunicorn.conf.py")] if (ROOT / "gunicorn.conf.py").exists() else []
-    command = [str(BIN / "gunicorn"), *config, "--workers", str(WORKERS), "--bind", f"{HOST}:{port}",
-               "--chdir", str(ROOT), *no_control_socket(), "wsgi:app"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # Ctrl-C reaches only us; we stop it in order
-    try:
-        wait_until_serving(proc, port, log_path)
-        yield proc
-    finally:
-        stop_process(proc)
-
-
-def no_control_socket() -> list[str]:
-    """Recent gunicorn (27 here) opens a control socket in ~/.gunicorn unless told not to; none is needed."""
-    from gunicorn.config import KNOWN_SETTINGS
-
-    return ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in KNOWN_SETTINGS) else []
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the group gunicorn leads: its workers too
-        proc.wait()
-
-
-def wait_until_serving(proc: subprocess.Popen, port: int, log_path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {proc.returncode}:\n{tail(log_path)}")
-        with contextlib.suppress(OSError):
-            if Browser(port).request("GET", "/sign-in").status == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s:\n{tail(log_path)}")
-
-
-def worker_kind(log_path: Path) -> str:
-    """The worker class gunicorn reports ("sync", or "gthread" when threads are configured)."""
-    found = re.search(r"Using worker: (\S+)", log_path.read_text(errors="replace"))
-    return found.group(1) if found else "unknown"
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@dataclass
-class Proc:
-    comm: str
-    ppid: int
-    own: float  # user + system CPU seconds
-    reaped: float  # CPU seconds of its children that have exited
-
-
-def process_table() -> dict[int, Proc]:
-    """Every process in /proc with its CPU so far."""
-    table, tick = {}, os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            text = stat.read_text()
-            rest = text[text.rindex(")") + 2:].split()
-            table[int(stat.parent.name)] = Proc(text[text.index("(") + 1:text.rindex(")")], int(rest[1]),
-                                                (int(rest[11]) + int(rest[12])) / tick,
-                                                (int(rest[13]) + int(rest[14])) / tick)
-    return table
-
-
-def tree_cpu(table: dict[int, Proc], roots: set[int]) -> float:
-    """CPU of the roots, of their live children and of the children they have reaped."""
-    return (sum(table[r].own + table[r].reaped for r in roots if r in table)
-            + sum(p.own for p in table.values() if p.ppid in roots))
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores have been busy since boot (/proc/stat: everything but idle and iowait)."""
-    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass
-class Cpu:
-    """CPU seconds so far: gunicorn, the local PostgreSQL server (all its processes), this process, all cores."""
-
-    server: float
-    database: float
-    client: float
-    machine: float
-
-    def __sub__(self, other: "Cpu") -> "Cpu":
-        return Cpu(self.server - other.server, self.database - other.database, self.client - other.client,
-                   self.machine - other.machine)
-
-
-def cpu_now(master: int) -> Cpu:
-    table = process_table()
-    postmasters = {pid for pid, p in table.items()
-                   if p.comm == "postgres" and getattr(table.get(p.ppid), "comm", "") != "postgres"}
-    return Cpu(tree_cpu(table, {master}), tree_cpu(table, postmasters), time.process_time(), machine_busy_seconds())
-
-
-# --- the HTTP client ----------------------------------------------------------------------------
-
-@dataclass
-class Response:
-    status: int
-    location: str
-    body: str
-
-
-class Browser:
-    """One browser: a cookie store and http.client to 127.0.0.1, no redirects followed.
-
-    Each browser has an address of its own in X-Forwarded-For (gunicorn is told it sits behind one proxy),
-    as people signing in come from many addresses: per-address rate limits see many people, not one.
-    """
-
-    count = itertools.count(1)
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=120)
-        n = next(self.count)
-        self.address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
-
-    def request(self, method: str, path: str, form: dict | None = None) -> Response:
-        headers = {"User-Agent": "portal-bench/1", "X-Forwarded-For": self.address}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = urlencode(form) if form is not None else None
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            raw = self.conn.getresponse()
-            text = raw.read().decode("utf-8", "replace")
-        except Exception:
-            self.conn.close()
-            raise
-        self._store_cookies(raw.headers.get_all("Set-Cookie") or [])
-        return Response(raw.status, raw.headers.get("Location", ""), text)
-
-    def _store_cookies(self, headers: list[str]) -> None:
-        for header in headers:
-            for name, morsel in SimpleCookie(header).items():
-                if morsel["max-age"] == "0" or "1970" in morsel["expires"]:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def csrf_token(body: str) -> str:
-    tag = CSRF_INPUT.search(body)
-    value = VALUE.search(tag.group(0)) if tag else None
-    if value is None:
-        raise StepFailed("no csrf_token input on the page")
-    return value.group(1)
-
-
-def expect(response: Response, status: int, location: str | None = None) -> Response:
-    if response.status != status:
-        raise StepFailed(f"status {response.status}, expected {status}")
-    if location is not None and urlsplit(response.location).path != location:
-        raise StepFailed(f"redirect to {response.location or 'nowhere'}, expected {location}")
-    return response
-
-
 # --- the two jobs -------------------------------------------------------------------------------
 
 class Timer:
@@ -394,7 +166,7 @@ class Timer:
 def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
     """A complete browser sign-in: page, password, code page, code, home page."""
     user_id, secret = account
-    browser = Browser(port)
+    browser = Browser(port, own_address=True)
     try:
         with timer.step("GET /sign-in"):
             token = csrf_token(expect(browser.request("GET", "/sign-in"), 200).body)
@@ -415,7 +187,7 @@ def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
 
 def sign_in_page(port: int, _account, timer: Timer) -> None:
     """A first visit: GET /sign-in without cookies."""
-    browser = Browser(port)
+    browser = Browser(port, own_address=True)
     try:
         with timer.step("GET /sign-in"):
             csrf_token(expect(browser.request("GET", "/sign-in"), 200).body)
@@ -425,20 +197,6 @@ def sign_in_page(port: int, _account, timer: Timer) -> None:
 
 # --- running a phase ----------------------------------------------------------------------------
 
-class AccountPool:
-    """Hands every job a user of its own; None when all are used."""
-
-    def __init__(self, accounts: list):
-        self.accounts, self.next, self.lock = accounts, 0, threading.Lock()
-
-    def take(self):
-        with self.lock:
-            if self.next >= len(self.accounts):
-                return None
-            self.next += 1
-            return self.accounts[self.next - 1]
-
-
 @dataclass
 class PhaseResult:
     name: str
@@ -447,7 +205,7 @@ class PhaseResult:
     totals: list = field(default_factory=list)
     steps: dict = field(default_factory=dict)
     errors: Counter = field(default_factory=Counter)
-    cpu: Cpu = field(default_factory=lambda: Cpu(0.0, 0.0, 0.0, 0.0))
+    cpu: _data.Cpu = field(default_factory=lambda: _data.Cpu(0.0, 0.0, 0.0, 0.0))
     out_of_users: bool = False
 
     def record(self, timer: Timer, error: str | None) -> None:
@@ -482,7 +240,7 @@ def run_phase(name: str, job, port: int, master: int, clients: int, seconds: flo
               pool: AccountPool | None = None) -> PhaseResult:
     """`clients` threads repeat `job` until `seconds` have passed; the last jobs are allowed to finish."""
     result, lock, stop = PhaseResult(name), threading.Lock(), threading.Event()
-    cpu_before, start = cpu_now(master), time.perf_counter()
+    cpu_before, start = _data.cpu_now(master), time.perf_counter()
     threads = [threading.Thread(target=client_loop, daemon=True,
                                 args=(job, port, pool, start + seconds, stop, result, lock))
                for _ in range(clients)]
@@ -495,7 +253,7 @@ def run_phase(name: str, job, port: int, master: int, clients: int, seconds: flo
     finally:
         stop.set()
     result.elapsed = time.perf_counter() - start
-    result.cpu = cpu_now(master) - cpu_before
+    result.cpu = _data.cpu_now(master) - cpu_before
     return result
 
 
@@ -527,14 +285,6 @@ def measure_hash(samples: int) -> HashCost:
 
 # --- report -------------------------------------------------------------------------------------
 
-def percentile(values: list, p: float) -> float:
-    """Nearest-rank percentile (0 for no values)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f}"
 
@@ -546,7 +296,7 @@ def report_phase(result: PhaseResult, unit: str, hash_cost: HashCost, step_names
     report_latency(result, unit, step_names)
     if result.completed:
         report_cost(result, unit, hash_cost, postgres)
-    report_cpu(result, postgres)
+    report_cpu(result)
     for error, count in result.errors.most_common(5):
         print(f"  error x{count}: {error}")
     if result.out_of_users:
@@ -558,7 +308,7 @@ def report_latency(result: PhaseResult, unit: str, step_names) -> None:
     rows = ([(f"complete {unit}", result.totals)] if len(step_names) > 1 else []) + [
         (name, result.steps.get(name, [])) for name in step_names]
     for name, values in rows:
-        print(f"  {name:<24}{ms(percentile(values, 50))}{ms(percentile(values, 95))}")
+        print(f"  {name:<24}{ms(_data.percentile(values, 50))}{ms(_data.percentile(values, 95))}")
 
 
 def report_cost(result: PhaseResult, unit: str, hash_cost: HashCost, postgres: bool) -> None:
@@ -568,20 +318,12 @@ def report_cost(result: PhaseResult, unit: str, hash_cost: HashCost, postgres: b
     parts = f" (gunicorn {cpu.server / n * 1000:.1f} + PostgreSQL {cpu.database / n * 1000:.1f})" if postgres else ""
     print(f"  server CPU per {unit}: {server / n * 1000:.1f} ms{parts} = {server / n / hash_cost.cpu:.2f} x one "
           f"hash's CPU; bench client CPU per {unit}: {cpu.client / n * 1000:.1f} ms")
-    print(f"  p50 {unit} latency = {percentile(result.totals, 50) / hash_cost.wall:.2f} x one hash's wall time")
+    print(f"  p50 {unit} latency = {_data.percentile(result.totals, 50) / hash_cost.wall:.2f} x one hash's wall time")
 
 
-def report_cpu(result: PhaseResult, postgres: bool) -> None:
+def report_cpu(result: PhaseResult) -> None:
     """Where the machine's CPU went during the run, so that a busy machine shows."""
-    cpu = result.cpu
-    database = cpu.database if postgres else 0.0
-    other = max(cpu.machine - cpu.server - cpu.client - database, 0.0)
-    available = result.elapsed * os.cpu_count()
-    print(f"  CPU busy: {cpu.machine:.1f} of {available:.1f} core-seconds (gunicorn {cpu.server:.1f}, "
-          + (f"PostgreSQL {database:.1f}, " if postgres else "")
-          + f"bench clients {cpu.client:.1f}, other processes {other:.1f})")
-    if other > 0.1 * available:
-        print("  WARNING: other processes were busy during the run; these are not the figures of a quiet machine.")
+    print("  " + _data.busy_note(result.cpu, result.elapsed).replace("\n", "\n  "))
 
 
 def print_header(args, database: str, hash_cost: HashCost, load: float, worker: str) -> None:
@@ -595,16 +337,13 @@ def print_header(args, database: str, hash_cost: HashCost, load: float, worker: 
 
 # --- main ---------------------------------------------------------------------------------------
 
-def raise_on_sigterm(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
     load = os.getloadavg()[0]
     hash_cost = measure_hash(args.hash_samples)  # first, while nothing else runs
-    port = free_port()
+    port = _server.free_port()
     database_url = args.database_url or f"sqlite:///{workdir / 'portal.db'}"
-    env = portal_environment(workdir / "instance", database_url, port)
+    env = _data.portal_environment(workdir / "instance", database_url, f"http://{HOST}:{port}")
+    env["PORTAL_PROXY_COUNT"] = "1"  # trust one X-Forwarded-For hop: each Browser has an address of its own
     os.environ.clear()
     os.environ.update(env)  # the app that seeds, in this process, reads the same settings (no other PORTAL_*)
     if args.database_url:
@@ -618,35 +357,20 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
         cleanup.callback(remove_seeded, seeded)
     pool = AccountPool(seeded.accounts)
     print(f"Inserted {args.users} users with enrolled authenticators; starting gunicorn on port {port}.")
-    server = cleanup.enter_context(gunicorn(env, port, workdir / "gunicorn.log"))
+    options = ("--workers", str(WORKERS), "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "wsgi:app")
+    server = cleanup.enter_context(_server.gunicorn(env, workdir / "gunicorn.log", port, options))
     run_phase("warm-up", sign_in, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
     signins = run_phase(f"Complete sign-ins ({args.seconds:g} s)", sign_in, port, server.pid,
                         args.clients, args.seconds, pool)
     page = run_phase(f"Sign-in page alone, GET /sign-in without cookies ({args.page_seconds:g} s)",
                      sign_in_page, port, server.pid, args.clients, args.page_seconds)
-    parts, database = urlsplit(database_url), "SQLite (temporary file)"
-    if args.database_url:
-        database = f"PostgreSQL {parts.path.lstrip('/')} ({parts.scheme})"
-    print_header(args, database, hash_cost, load, worker_kind(workdir / "gunicorn.log"))
+    print_header(args, _data.describe(args.database_url), hash_cost, load, _server.worker_kind(workdir / "gunicorn.log"))
     report_phase(signins, "sign-in", hash_cost, SIGN_IN_STEPS, bool(args.database_url))
     report_phase(page, "request", hash_cost, ("GET /sign-in",), bool(args.database_url))
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, raise_on_sigterm)
-    try:
-        with contextlib.ExitStack() as cleanup:
-            workdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
-            benchmark(args, workdir, cleanup)
-    except KeyboardInterrupt:
-        print("\nInterrupted; gunicorn stopped and temporary files removed.", file=sys.stderr)
-        return 130
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return _data.run(benchmark, parse_args(argv), "portal-bench-", "gunicorn stopped and temporary files")
 
 
 if __name__ == "__main__":
