@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import current_app
+from peewee import Value
 
 from portal import clock
 from portal.db import db
@@ -78,30 +78,38 @@ def _expiring(today: dt.date):
     return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
 
 
-def _batches(condition, fields, renew, progress, step: str):
-    """Rows meeting the condition, BATCH at a time; each batch must stop meeting it once handled."""
-    done = last_id = 0
+def _batches(condition, key, fields, renew, progress, step: str):
+    """Rows meeting the condition, BATCH at a time in (key, id) order; each batch must stop meeting it once
+    handled. Each condition has a partial index of migration 0006 holding just the rows it could meet,
+    ordered by key, so the query reads only what is due (and nothing when nothing is)."""
+    done, last = 0, None
     while True:
-        rows = list(User.select(User.id, *fields).where(condition & (User.id > last_id)).order_by(User.id)
-                    .limit(BATCH))
+        select = User.select(User.id, key, *fields).where(condition)
+        if last is not None:  # after the last row handled, even if it still met the condition
+            select = select.where((key >= getattr(last, key.name))
+                                  & ((key > getattr(last, key.name)) | (User.id > last.id)))
+        rows = list(select.order_by(key, User.id).limit(BATCH))
         if not rows:
             return
         yield rows
-        done, last_id = done + len(rows), rows[-1].id
+        done, last = done + len(rows), rows[-1]
         renew()
         progress(step, done)
 
 
-def _audit_rows(event: str, users, now: dt.datetime, **details) -> None:
-    AuditEvent.insert_many([{"created_at": now, "event": event, "subject": u.id, "company": u.company_id,
-                             "details": json.dumps(details, default=str, sort_keys=True)} for u in users]).execute()
+def _audit_rows(event: str, ids: list[int], now: dt.datetime, details=None) -> None:
+    """One audit event per user of a batch, written by the database from the users' rows."""
+    rows = User.select(Value(now, converter=AuditEvent.created_at.db_value), Value(event), User.id, User.company,
+                       Value(""), Value("{}") if details is None else details).where(User.id.in_(ids))
+    AuditEvent.insert_from(rows, [AuditEvent.created_at, AuditEvent.event, AuditEvent.subject, AuditEvent.company,
+                                  AuditEvent.ip, AuditEvent.details]).execute()
 
 
 def warn_inactive(now: dt.datetime, renew, progress) -> int:
     count = 0
     due = _warn_due(now)
-    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.activity_at)
-    for rows in _batches(due, fields, renew, progress, "warned"):
+    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
+    for rows in _batches(due, User.activity_at, fields, renew, progress, "warned"):
         with db.atomic():
             User.update(inactivity_warned_at=now).where(User.id.in_([u.id for u in rows]) & due).execute()
             mails = []
@@ -111,7 +119,7 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
                                            "deactivated", "inactivity_warning", notice=True, user=user,
                                            deadline=deadline, link=links.external_url("auth.sign_in")))
             outbox.queue_many(mails)
-            _audit_rows("lifecycle.inactivity_warning", rows, now)
+            _audit_rows("lifecycle.inactivity_warning", [u.id for u in rows], now)
         count += len(rows)
     return count
 
@@ -119,13 +127,13 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
 def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
     count = 0
     due = _deactivation_due(now)
-    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.activity_at)
-    for rows in _batches(due, fields, renew, progress, "deactivated"):
+    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
+    for rows in _batches(due, User.activity_at, fields, renew, progress, "deactivated"):
         ids = [u.id for u in rows]
         with db.atomic():
             User.update(active=False).where(User.id.in_(ids) & due).execute()
             LoginSession.delete().where(LoginSession.user.in_(ids)).execute()
-            _audit_rows("lifecycle.deactivated_for_inactivity", rows, now)
+            _audit_rows("lifecycle.deactivated_for_inactivity", ids, now)
             outbox.queue_many([outbox.render(u.email, f"User ID {u.user_id} was deactivated on {now.date()}",
                                              "inactivity_deactivated", notice=True, user=u, today=now.date())
                                for u in rows])
@@ -162,12 +170,12 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
 def record_expired(now: dt.datetime, renew, progress) -> int:
     count = 0
     due = _expiry_unrecorded(now.date())
-    for rows in _batches(due, (User.company, User.valid_until), renew, progress, "expired"):
+    for rows in _batches(due, User.valid_until, (), renew, progress, "expired"):
+        ids = [u.id for u in rows]
         with db.atomic():
-            User.update(expired_recorded_for=User.valid_until).where(User.id.in_([u.id for u in rows])).execute()
-            AuditEvent.insert_many([{"created_at": now, "event": "lifecycle.expired", "subject": u.id,
-                                     "company": u.company_id, "details": json.dumps({"valid_until": str(u.valid_until)})}
-                                    for u in rows]).execute()
+            # {"valid_until": "YYYY-MM-DD"}, as json.dumps writes it; before the update moves the row on
+            _audit_rows("lifecycle.expired", ids, now, Value('{"valid_until": "').concat(User.valid_until).concat('"}'))
+            User.update(expired_recorded_for=User.valid_until).where(User.id.in_(ids)).execute()
         count += len(rows)
     return count
 

@@ -1,6 +1,7 @@
 """The lifecycle job at its boundaries, with an injected clock: 11 and 12 months, Valid Until, idempotence,
 overlap, dry run and the mail."""
 import datetime as dt
+import json
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -102,7 +103,9 @@ def test_expired_user_gets_one_audit_event(app, company, clock):
     helpers.make_user(company, "yesterday", valid_until=clock.current.date() - DAY)
     assert run(app).counts["expired"] == 1
     event = AuditEvent.get(AuditEvent.event == "lifecycle.expired")
-    assert event.subject.user_id == "yesterday"
+    assert event.subject.user_id == "yesterday" and event.company_id == company.id
+    assert json.loads(event.details) == {"valid_until": str(clock.current.date() - DAY)}
+    assert event.created_at == clock.current and event.ip == ""
     assert run(app).counts["expired"] == 0
 
 
@@ -160,6 +163,23 @@ def test_killed_run_resumes_without_repeating(app, company, clock, monkeypatch):
     assert run(app).counts["deactivated"] == 3
     assert OutboxMessage.select().count() == 5
     assert AuditEvent.select().where(AuditEvent.event == "lifecycle.deactivated_for_inactivity").count() == 5
+
+
+def test_batches_walk_each_step_once_in_key_order(app, company, clock, monkeypatch):
+    """Batches of 2 over users with distinct and tied keys: every due user handled exactly once."""
+    monkeypatch.setattr(lifecycle, "BATCH", 2)
+    today = clock.current.date()
+    for n in range(7):
+        set_activity(helpers.make_user(company, f"quiet{n}", password=None), months_ago(clock, 11, -DAY * (n // 2)))
+    for n in range(5):
+        helpers.make_user(company, f"gone{n}", password=None, valid_until=today - DAY * (1 + n // 2))
+    counts = run(app).counts
+    assert (counts["warned"], counts["expired"]) == (7, 5)
+    for event, prefix in (("lifecycle.inactivity_warning", "quiet"), ("lifecycle.expired", "gone")):
+        subjects = [e.subject.user_id for e in AuditEvent.select().where(AuditEvent.event == event)]
+        assert sorted(subjects) == sorted(u.user_id for u in User.select() if u.user_id.startswith(prefix))
+    assert OutboxMessage.select().count() == 7
+    assert run(app).counts["warned"] == run(app).counts["expired"] == 0
 
 
 def test_cli_prints_a_summary_and_accepts_today(runner, person, clock):
