@@ -42,7 +42,8 @@ class Company(BaseModel):
 class User(UserMixin, BaseModel):
     user_id = CharField(max_length=64)  # as the person wrote it
     user_id_key = CharField(max_length=64, unique=True)  # lowercased: unique case-insensitively
-    company = ForeignKeyField(Company, backref="users", on_delete="RESTRICT")
+    # No index of its own: the (company_id, ...) indexes of migrations 0003 and 0006 serve company lookups.
+    company = ForeignKeyField(Company, backref="users", on_delete="RESTRICT", index=False)
     email = CharField(max_length=254)
     email_key = CharField(max_length=254, index=True)
     first_name = CharField(max_length=100)

@@ -18,3 +18,16 @@ def test_lookups_have_indexes(app):
     for needed in [("users", ("user_id_key",)), ("users", ("email_key",)), ("login_sessions", ("token_hash",)),
                    ("tokens", ("token_hash",)), ("backup_codes", ("user_id", "code_hash"))]:
         assert needed in indexed, needed
+
+
+def test_search_and_lifecycle_have_the_indexes_the_benchmarks_measured(app):
+    """bench/admin_search.py and bench/lifecycle.py showed these plans; a migration that loses one shows here."""
+    indexes = {i.name: i for i in db.obj.get_indexes("users")}
+    for name in ("users_company_user_id_key", "users_company_last_name_key", "users_company_email_key",
+                 "users_last_name_key_search", "users_email_key_search", "users_company_admins", "users_blocked",
+                 "users_company_blocked", "users_company_last_sign_in", "users_active_by_activity",
+                 "users_unwarned_by_activity", "users_expiry_unrecorded"):
+        assert name in indexes, name
+    assert indexes["users_last_name_key_search"].columns[:2] == ["last_name_key", "user_id_key"]
+    assert "user_company_id" not in indexes  # the company_id-led indexes serve its lookups
+    assert "users_active_activity" not in indexes and "users_valid_until_expired" not in indexes
