@@ -1,6 +1,7 @@
 """The one clock of Portal: naive UTC datetimes, replaceable by tests and the CLI's --today."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable
 
@@ -39,13 +40,8 @@ def months_before(moment: dt.datetime, months: int) -> dt.datetime:
     """The same day and time `months` calendar months earlier (the last day of a shorter month)."""
     month_index = moment.year * 12 + moment.month - 1 - months
     year, month = divmod(month_index, 12)
-    month += 1
-    for day in range(moment.day, 27, -1):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    return moment.replace(year=year, month=month, day=28)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
 
 
 class FrozenClock:

@@ -57,6 +57,19 @@ def test_deactivation_exactly_from_12_months(app, person, clock, offset, deactiv
         assert summary.counts["warned"] == 1
 
 
+@pytest.mark.parametrize("last_seen,outcome", [
+    ((2026, 1, 2), "nothing"), ((2026, 1, 1), "warned"), ((2025, 12, 2), "warned"), ((2025, 12, 1), "deactivated")])
+def test_on_1_december_the_months_are_calendar_months(app, person, clock, last_seen, outcome):
+    """Written out by hand, not with months_before: 11 months before 1 December 09:00 is 1 January 09:00."""
+    clock.current = dt.datetime(2026, 12, 1, 9, 0)
+    set_activity(person, dt.datetime(*last_seen, 9, 0))
+    counts = run(app).counts
+    assert (counts["warned"], counts["deactivated"]) == {"nothing": (0, 0), "warned": (1, 0),
+                                                         "deactivated": (0, 1)}[outcome]
+    if outcome == "warned":  # the deadline is 12 months after the last sign-in
+        assert f"sign in by {last_seen[0] + 1}-{last_seen[1]:02d}-{last_seen[2]:02d}" in OutboxMessage.get().subject
+
+
 def test_never_signed_in_counts_from_creation(app, company, clock):
     user = helpers.make_user(company, "newbie", password=None)
     User.update(activity_at=months_ago(clock, 11, -DAY), created_at=months_ago(clock, 11, -DAY)).where(
