@@ -110,8 +110,9 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
     due = _warn_due(now)
     fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
     for rows in _batches(due, User.activity_at, fields, renew, progress, "warned"):
+        ids = [u.id for u in rows]
         with db.atomic():
-            User.update(inactivity_warned_at=now).where(User.id.in_([u.id for u in rows]) & due).execute()
+            User.update(inactivity_warned_at=now).where(User.id.in_(ids) & due).execute()
             mails = []
             for user in rows:
                 deadline = clock.months_before(user.activity_at, -12).date()
@@ -119,7 +120,7 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
                                            "deactivated", "inactivity_warning", notice=True, user=user,
                                            deadline=deadline, link=links.external_url("auth.sign_in")))
             outbox.queue_many(mails)
-            _audit_rows("lifecycle.inactivity_warning", [u.id for u in rows], now)
+            _audit_rows("lifecycle.inactivity_warning", ids, now)
         count += len(rows)
     return count
 

@@ -23,8 +23,7 @@ def render(to: str, subject: str, template: str, notice: bool = False, **context
     product = current_app.config["PRODUCT_NAME"]
     subject = f"{product} account notice: {subject}" if notice else f"{product}: {subject}"
     context.setdefault("user", None)
-    text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"],
-                           **context)
+    text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
     return {"to_address": plain_address(to), "subject": subject, "body_text": text,
             "body_html": _html_twin(subject, text), "created_at": clock.now(), "next_attempt_at": clock.now()}
 
