@@ -86,8 +86,8 @@ def _batches(condition, key, fields, renew, progress, step: str):
     while True:
         select = User.select(User.id, key, *fields).where(condition)
         if last is not None:  # after the last row handled, even if it still met the condition
-            select = select.where((key >= getattr(last, key.name))
-                                  & ((key > getattr(last, key.name)) | (User.id > last.id)))
+            after = getattr(last, key.name)
+            select = select.where((key >= after) & ((key > after) | (User.id > last.id)))
         rows = list(select.order_by(key, User.id).limit(BATCH))
         if not rows:
             return

@@ -2,11 +2,14 @@
 overlap, dry run and the mail."""
 import datetime as dt
 import json
+import logging
 
 import pytest
+from peewee import PostgresqlDatabase
 from werkzeug.datastructures import MultiDict
 
 from portal import clock as portal_clock
+from portal.db import db
 from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, User
 from portal.services import lifecycle
 from tests import helpers
@@ -193,6 +196,26 @@ def test_batches_walk_each_step_once_in_key_order(app, company, clock, monkeypat
         assert sorted(subjects) == sorted(u.user_id for u in User.select() if u.user_id.startswith(prefix))
     assert OutboxMessage.select().count() == 7
     assert run(app).counts["warned"] == run(app).counts["expired"] == 0
+
+
+def test_each_step_finds_its_users_through_its_partial_index(app, person, clock, caplog):
+    """The WHERE of migration 0006's partial indexes must stay what lifecycle writes, or planners stop using
+    them and every hourly run walks the whole table again (as bench/lifecycle.py measured)."""
+    set_activity(person, months_ago(clock, 13))
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        run(app)
+    batches = [r.msg for r in caplog.records if isinstance(r.msg, tuple) and r.msg[0].startswith('SELECT "t1"."id"')
+               and 'FROM "users"' in r.msg[0] and "LIMIT" in r.msg[0] and "ORDER BY" in r.msg[0]]
+    postgres = isinstance(db.obj, PostgresqlDatabase)
+    plans = []
+    with app.app_context(), db.connection_context():
+        if postgres:  # a handful of rows: without this PostgreSQL rightly prefers reading the table
+            db.execute_sql("SET enable_seqscan = off")
+        for sql, params in batches:
+            rows = db.execute_sql(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, params).fetchall()
+            plans.append(" ".join(str(row[0 if postgres else 3]) for row in rows))
+    for index in ("users_unwarned_by_activity", "users_active_by_activity", "users_expiry_unrecorded"):
+        assert any(index in plan for plan in plans), (index, plans)
 
 
 def test_cli_prints_a_summary_and_accepts_today(runner, person, clock):
