@@ -17,8 +17,8 @@ folder (or into that PostgreSQL database, dropped and created again first and dr
 for a User ID prefix, a last-name prefix and the filter "expiring" in a company of median size and in the
 largest company, and for the Service Center's search over all companies with a User ID, a last-name and an
 e-mail prefix, a last-name prefix with the filter "active", and the filter "blocked" (which matches nobody:
-the whole table would be read without its partial index). Prefixes vary per sample (--samples each; the same ones for query and page), drawn from the loaded
-users. It prints p50/p95/max per case, whether p95 stays under --target-ms, the plan of each case's query
+the whole table would be read without its partial index). Prefixes vary per sample (--samples each; the same
+ones for query and page), drawn from the loaded users. It prints p50/p95/max per case, whether p95 stays under --target-ms, the plan of each case's query
 (EXPLAIN QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL) with the SQL taken from the peewee
 query as it ran (peewee logs each query's .sql()), and every statement of one page request in the largest
 company with its own time and plan (where the page's time goes besides the search).
@@ -350,7 +350,8 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
 
 
 def main(argv=None) -> int:
-    return _data.run(benchmark, parse_args(argv), "portal-bench-search-", "temporary files (and the PostgreSQL database)")
+    return _data.run(benchmark, parse_args(argv), "portal-bench-search-",
+                     "temporary files (and the PostgreSQL database)")
 
 
 if __name__ == "__main__":

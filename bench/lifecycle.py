@@ -269,11 +269,10 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
         print(f"  | {line}")
 
     print("\nIn the database (before / after the first run / after the second / a day later):")
-    for key in sorted(set(before) | set(after_first) | set(after_second) | set(after_day)):
-        print(f"  {key:<45} {before.get(key, 0):>9,} {after_first.get(key, 0):>9,} {after_second.get(key, 0):>9,} "
-              f"{after_day.get(key, 0):>9,}")
-    consistent = (matches(first, before, after_first) & matches(second, after_first, after_second)
-                  & matches(day, after_second, after_day))
+    snapshots = [before, after_first, after_second, after_day]
+    for key in sorted(set().union(*snapshots)):
+        print(f"  {key:<45}" + "".join(f" {snapshot.get(key, 0):>9,}" for snapshot in snapshots))
+    consistent = all(matches(run, *pair) for run, pair in zip((first, second, day), zip(snapshots, snapshots[1:])))
     print("  consistent (each run's counts = the rows it added: mail = warned + deactivated + digests, audit "
           f"events per kind, users made inactive): {'yes' if consistent else 'NO'}")
     if any(second.counts.get(k) for k in ("warned", "deactivated")):
@@ -294,7 +293,8 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
 
 
 def main(argv=None) -> int:
-    return _data.run(benchmark, parse_args(argv), "portal-bench-lifecycle-", "temporary files (and the PostgreSQL database)")
+    return _data.run(benchmark, parse_args(argv), "portal-bench-lifecycle-",
+                     "temporary files (and the PostgreSQL database)")
 
 
 if __name__ == "__main__":

@@ -367,7 +367,8 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
 
 
 def main(argv=None) -> int:
-    return _data.run(benchmark, parse_args(argv), "portal-bench-load-", "gunicorn stopped, temporary files and the database")
+    return _data.run(benchmark, parse_args(argv), "portal-bench-load-",
+                     "gunicorn stopped, temporary files and the database")
 
 
 if __name__ == "__main__":
