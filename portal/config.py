@@ -55,6 +55,8 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "WTF_CSRF_TIME_LIMIT": 3600,
+    # Over HTTPS Flask-WTF also checks that a POST's Referer is this site (pages send Referrer-Policy same-origin).
+    "WTF_CSRF_SSL_STRICT": True,
     # Rate limits: memory:// is per process; use redis://... with several workers (see README).
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_STRATEGY": "moving-window",
