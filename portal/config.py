@@ -31,6 +31,8 @@ DEFAULTS = {
     "CODE_BLOCK_SECONDS": 15 * 60,
     "PASSWORD_FAILURES_BEFORE_BLOCK": 10,  # wrong passwords in a row; then only an administrator can reset
     "BACKUP_CODE_COUNT": 10,
+    # One factor recovered through a mailed link: the other cannot be recovered by mail for this many days.
+    "MAIL_RECOVERY_PAUSE_DAYS": 7,
     "EXPIRY_NOTICE_DAYS": 30,  # administrators hear of a Valid Until this many days ahead
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,
