@@ -57,6 +57,12 @@ def peek(token: str, purpose: str | tuple[str, ...]) -> Token | None:
     return Token.select(Token, User).join(User).where(_valid(token, purpose)).first()
 
 
+def peek_latest(user: User, purpose: str) -> Token | None:
+    """The user's usable link of this purpose (issue() keeps at most one)."""
+    return (Token.select().where((Token.user == user) & (Token.purpose == purpose) & Token.used_at.is_null()
+                                 & (Token.expires_at > clock.now())).order_by(Token.id.desc()).first())
+
+
 def redeem(token: str, purpose: str | tuple[str, ...]) -> Token | None:
     """Use the token: exactly one of two parallel requests gets it. Call inside the change's transaction."""
     found = peek(token, purpose)

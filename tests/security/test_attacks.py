@@ -206,8 +206,9 @@ def test_each_link_works_only_for_its_own_purpose(app, company, clock):
     boss = helpers.make_user(company, "boss", role="company-admin")
     target = helpers.make_user(company, "target")
     with app.app_context():
-        tokens = {purpose: links.issue(target, purpose) for purpose in
-                  (links.RECOVERY, links.PASSWORD_RESET, links.EMAIL_CHANGE, links.WELCOME)}
+        tokens = {purpose: links.issue(target, purpose, data='{"email": "new@acme.example"}'
+                                       if purpose == links.EMAIL_CHANGE else None)
+                  for purpose in (links.RECOVERY, links.PASSWORD_RESET, links.EMAIL_CHANGE, links.WELCOME)}
         contact = contacts.create(boss, {"first_name": "C", "last_name": "P", "email": "cp@acme.example"})
     activation = re.search(r"/contact/activate/([A-Za-z0-9_-]+)", helpers.mail_text(OutboxMessage.select().order_by(
         OutboxMessage.id.desc()).get())).group(1)
