@@ -36,7 +36,7 @@ def with_keys(values: dict) -> dict:
 
 
 def default_valid_until(today: dt.date) -> dt.date:
-    """One year after creation (seed 001)."""
+    """One year after creation: the Valid Until a new User ID gets."""
     try:
         return today.replace(year=today.year + 1)
     except ValueError:  # 29 February

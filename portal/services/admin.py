@@ -53,7 +53,7 @@ def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
 
 
 def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
-    """More than two years ahead asks for confirmation (seed 001: far-future dates are a security risk)."""
+    """More than two years ahead asks for confirmation (far-future dates are a security risk)."""
     two_years = accounts.default_valid_until(accounts.default_valid_until(today))
     if value > two_years and not confirmed:
         raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "

@@ -165,7 +165,7 @@ def deactivate(admin_user: User, contact: ContactPerson) -> None:
 
 
 def reactivate(admin_user: User, contact: ContactPerson) -> None:
-    """Back to Pending with a new activation e-mail (seed 001: re-activate rather than create anew)."""
+    """Back to Pending with a new activation e-mail (a contact person is re-activated rather than created anew, so the history stays)."""
     with db.atomic():
         ContactPerson.update(status=CONTACT_PENDING).where(ContactPerson.id == contact.id).execute()
         contact.status = CONTACT_PENDING

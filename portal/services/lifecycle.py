@@ -1,4 +1,4 @@
-"""Account lifecycle (seed 001): warn after 11 months without a sign-in, deactivate after 12, tell Company
+"""Account lifecycle: warn after 11 months without a sign-in, deactivate after 12, tell Company
 Administrators a month before Valid Until, audit expiries, and delete dead sessions, links and old mail.
 
 Set-based and in batches: each batch's change, audit events and mails commit together, so a run that is

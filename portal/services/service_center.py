@@ -1,7 +1,7 @@
-"""Service Center: the operator's staff help only where seed 001 allows it, and always with a ticket.
+"""Service Center: the operator's staff help only a company's last Company Administrator, always with a ticket.
 
-They reset the password or MFA of a user only when that user is a Company Administrator and the only
-active one of their company; everybody else is sent to their Company Administrators."""
+They reset the password or MFA of a user only when that user is a Company Administrator and no other one of
+their company can help; everybody else is sent to their Company Administrators."""
 from __future__ import annotations
 
 import re

@@ -161,16 +161,13 @@ def deployment(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium_resolving_host(deployment):
-    """Chromium that resolves HOST_NAME to 127.0.0.1 (a name of its own, as a real deployment has)."""
-    from playwright.sync_api import sync_playwright
-
-    manager = sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=[*LAUNCH_ARGS, f"--host-resolver-rules=MAP {HOST_NAME} 127.0.0.1"])
+def chromium_resolving_host(chromium, deployment):
+    """Chromium that resolves HOST_NAME to 127.0.0.1 (a name of its own, as a real deployment has), launched
+    by the Playwright of the session's browser (one Playwright per thread)."""
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                           args=[*LAUNCH_ARGS, f"--host-resolver-rules=MAP {HOST_NAME} 127.0.0.1"])
     yield browser
     browser.close()
-    manager.stop()
 
 
 @pytest.fixture
