@@ -231,7 +231,8 @@ def test_anyone_can_block_a_user_id_but_not_in_the_owners_browser(app, user, clo
     assert User.get().password_blocked_at is not None
     assert "/sign-in/verify" not in helpers.enter_password(app.test_client()).headers.get("Location", "")
     helpers.sign_in(owner, secret, clock_=clock)  # the owner's browser signed in before: not blocked
-    assert owner.get("/").status_code == 200
+    home = owner.get("/")
+    assert home.status_code == 200 and "Your password was blocked" in home.data.decode()
     blocked = OutboxMessage.get(OutboxMessage.subject.contains("blocked"))
     assert "browsers where you have signed in before" in helpers.mail_text(blocked)
 
