@@ -105,8 +105,6 @@ def create_user(company_name, user_id, email, first_name, last_name, role, passw
     company = accounts.find_company(company_name)
     if company is None:
         raise CommandError(f"There is no company named {company_name!r}; create it with `portal create-company`.")
-    if valid_until is not None and valid_until < clock.today():
-        raise CommandError(f"--valid-until {valid_until} is in the past; the user could never sign in.")
     password = _read_password() if password_stdin else None
     user = accounts.create_user(company=company, user_id=user_id, email=email, first_name=first_name,
                                 last_name=last_name, role=role, valid_until=valid_until, active=not inactive,

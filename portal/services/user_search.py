@@ -42,9 +42,22 @@ def _binary(field):
     return field.collate('"C"') if isinstance(db.obj, PostgresqlDatabase) else field
 
 
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (in code point order, which is byte order
+    in UTF-8): its last character one higher, past the surrogates no text holds; None above U+10FFFF."""
+    while prefix:
+        following = ord(prefix[-1]) + 1
+        following = 0xE000 if 0xD800 <= following < 0xE000 else following
+        if following <= 0x10FFFF:
+            return prefix[:-1] + chr(following)
+        prefix = prefix[:-1]
+    return None
+
+
 def _prefix(field, prefix: str):
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (_binary(field) >= prefix) & (_binary(field) < upper)
+    upper = _successor(prefix)
+    starts = _binary(field) >= prefix
+    return starts if upper is None else starts & (_binary(field) < upper)
 
 
 def _filter(name: str, today: dt.date):
