@@ -35,6 +35,13 @@ DEFAULTS = {
     # One factor recovered through a mailed link: the other cannot be recovered by mail for this many days.
     "MAIL_RECOVERY_PAUSE_DAYS": 7,
     "EXPIRY_NOTICE_DAYS": 30,  # administrators hear of a Valid Until this many days ahead
+    # How long each mailed link works (single use, and void once the password or address changes).
+    "RECOVERY_LINK_MINUTES": 15,
+    "NEW_PASSWORD_LINK_MINUTES": 15,
+    "ADMIN_RESET_LINK_HOURS": 24,  # a reset a Company Administrator sends may wait until the person is at a desk
+    "EMAIL_CHANGE_LINK_HOURS": 24,
+    "WELCOME_LINK_HOURS": 72,
+    "CONTACT_LINK_DAYS": 7,
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_MAX_LENGTH": 1024,

@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal import htmx
 from portal.ratelimits import retry_after_seconds
+from portal.services import links
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -159,6 +160,7 @@ def _refuse_unusable_characters():
 
 def init_app(app) -> None:
     app.url_map.converters["int"] = DatabaseId  # before the blueprints add their routes
+    app.jinja_env.globals["link_lifetime"] = links.lifetime_words  # pages say what the settings say
     app.before_request(_refuse_unusable_characters)
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)

@@ -143,11 +143,11 @@ def send_password_reset(admin: User, target: User, ticket: str | None = None) ->
     """Mail the user a link to set a password; using it also lifts a password block. Nobody sees a password."""
     _check_target(admin, target, ticket)
     with db.atomic():
-        token = links.issue(target, links.PASSWORD_RESET, data="unblock", minutes=links.ADMIN_RESET_MINUTES)
+        token = links.issue(target, links.PASSWORD_RESET, data="unblock", kind=links.ADMIN_RESET)
         audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)
         outbox.queue(target.email, "your link to set a new password", "new_password_link", user=target,
                      link=links.external_url("auth.set_new_password", token=token),
-                     minutes=links.ADMIN_RESET_MINUTES, by_admin=True)
+                     lifetime=links.lifetime_words(links.ADMIN_RESET), by_admin=True)
 
 
 def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt.date:
@@ -197,7 +197,7 @@ def end_sessions(admin: User, target: User) -> int:
 
 
 def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
-    """A new user of the admin's own company; a welcome mail links to setting a password (72 hours)."""
+    """A new user of the admin's own company; a welcome mail links to setting a password."""
     role = values.get("role") or ROLE_USER
     if role not in ADMIN_ROLES:
         raise ServiceError("The role must be User or Company Administrator.", "role")
@@ -217,7 +217,7 @@ def send_welcome(user: User, admin: User | None) -> None:
     token = links.issue(user, links.WELCOME)
     outbox.queue(user.email, "your new User ID", "welcome", user=user, admin=admin,
                  link=links.external_url("auth.set_new_password", token=token),
-                 hours=links.LIFETIME_MINUTES[links.WELCOME] // 60)
+                 lifetime=links.lifetime_words(links.WELCOME))
 
 
 @dataclass

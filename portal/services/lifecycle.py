@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
 from peewee import Value
 
 from portal import clock
 from portal.db import db
-from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, Token, User
-from portal.services import administrators, links, outbox
+from portal.models import AuditEvent, Company, JobLock, KnownBrowser, LoginSession, OutboxMessage, Token, User
+from portal.services import administrators, links, outbox, sessions, user_search
+from portal.services.browsers import FORGET_UNUSED_AFTER
 
 BATCH = 1000
 LEASE = dt.timedelta(minutes=10)
@@ -73,9 +73,7 @@ def _expiry_unrecorded(today: dt.date):
                                          | (User.expired_recorded_for < User.valid_until))
 
 
-def _expiring(today: dt.date):
-    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
-    return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
+_expiring = user_search.expiring
 
 
 def _batches(condition, key, fields, renew, progress, step: str):
@@ -182,16 +180,12 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
 
 
 def _stale(now: dt.datetime):
-    """Sessions past their timeouts, used or expired links, and mail sent long ago (it holds personal data)."""
-    cfg = current_app.config
-    sessions = ((LoginSession.stage == "pending")
-                & (LoginSession.created_at < now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]))) | (
-        (LoginSession.stage == "active")
-        & ((LoginSession.last_seen_at < now - dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
-           | (LoginSession.authenticated_at < now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))))
+    """Sessions past their timeouts, used or expired links, mail sent long ago (it holds personal data) and
+    browsers unused for a year."""
     tokens = Token.expires_at < now - KEEP_SPENT
     mail = (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < now - KEEP_SPENT)
-    return ((LoginSession, sessions), (Token, tokens), (OutboxMessage, mail))
+    browsers = KnownBrowser.last_used_at < now - FORGET_UNUSED_AFTER
+    return ((LoginSession, sessions.timed_out(now)), (Token, tokens), (OutboxMessage, mail), (KnownBrowser, browsers))
 
 
 def purge_stale(now: dt.datetime) -> int:
