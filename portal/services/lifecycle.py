@@ -210,10 +210,12 @@ def dry_run_counts(now: dt.datetime) -> dict[str, int]:
     }
 
 
-def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None) -> Summary:
-    """One run of the four steps, in order."""
+def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None,
+        now: dt.datetime | None = None) -> Summary:
+    """One run of the four steps, in order, as of `now` (default: the clock). That moment decides what is due for
+    the lifecycle; the mail it queues is due at once, whatever day the run is for."""
     started = time.monotonic()
-    now = clock.now()
+    now = now or clock.now()
     summary = Summary(dry_run=dry_run)
     if dry_run:
         summary.counts = dry_run_counts(now)
