@@ -23,30 +23,40 @@ def normalize(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-def _hasher() -> PasswordHasher:
+def _hasher(backup_code: bool = False) -> tuple[PasswordHasher, str]:
+    """The argon2id hasher for passwords (or for backup codes, cheaper) and a hash of its own to verify against
+    when there is nothing to verify, so that both cases cost the same."""
     cfg = current_app.config
-    params = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    params = ((cfg["BACKUP_CODE_ARGON2_TIME_COST"], cfg["BACKUP_CODE_ARGON2_MEMORY_COST"], 1) if backup_code
+              else (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"]))
     cache = current_app.extensions.setdefault("portal_hasher", {})
     if params not in cache:
         hasher = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=params[2])
-        # A hash to verify against when the User ID is unknown, so that both cases cost the same.
-        cache.clear()
-        cache[params] = (hasher, hasher.hash("not a real password"))
-    return cache[params][0]
+        cache[params] = (hasher, hasher.hash("not a real secret"))
+    return cache[params]
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(normalize(password))
+    return _hasher()[0].hash(normalize(password))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when the password matches; with no stored hash, spends the same time and returns False."""
-    hasher = _hasher()
+    hasher, dummy = _hasher()
     if stored_hash is None:
-        dummy = next(iter(current_app.extensions["portal_hasher"].values()))[1]
         _verify(hasher, dummy, password)
         return False
     return _verify(hasher, stored_hash, password)
+
+
+def hash_backup_code(code: str) -> str:
+    return _hasher(backup_code=True)[0].hash(code)
+
+
+def verify_backup_code(stored_hash: str | None, code: str) -> bool:
+    """Like verify_password, with the backup codes' parameters."""
+    hasher, dummy = _hasher(backup_code=True)
+    return _verify(hasher, stored_hash or dummy, code) and stored_hash is not None
 
 
 def _verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
@@ -57,7 +67,7 @@ def _verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _hasher().check_needs_rehash(stored_hash)
+    return _hasher()[0].check_needs_rehash(stored_hash)
 
 
 TOO_EASY = "The password is too easy to guess: "
