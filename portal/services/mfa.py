@@ -12,8 +12,7 @@ from portal import clock
 from portal.db import db
 from portal.models import Authenticator, BackupCode, LoginSession, User
 from portal.security import crypto, passwords, totp
-from portal.services import ServiceError, audit, outbox, sessions
-from portal.services.signin import SignInRestart
+from portal.services import ServiceError, SignInRestart, audit, outbox, sessions
 
 WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
 USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
