@@ -7,7 +7,7 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
-from portal.admin.guard import role_required
+from portal.admin.guard import in_own_company, role_required
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.web import show_error
 from portal.services import NeedsConfirmation, NotFound, ServiceError, admin, links, user_search
@@ -17,10 +17,7 @@ company_admin = role_required(ROLE_COMPANY_ADMIN)
 
 def _target(user_id: str):
     """The user of the administrator's company; any other is a 404, whatever the URL says."""
-    try:
-        return admin.user_of_company(current_user.company_id, user_id)
-    except NotFound:
-        abort(404)
+    return in_own_company(admin.user_of_company, user_id)
 
 
 def _page_number() -> int:
