@@ -90,6 +90,8 @@ def update_user(admin: User, target: User, values: dict, confirmed: bool = False
         _check_valid_until(changed["valid_until"], today, confirmed)
     with db.atomic():
         administrators.lock_company(target.company_id)
+        if changed.get("active") or new_email:
+            accounts.check_address_free(target.company_id, new_email or target.email, except_user_id=target.id)
         if changed:
             _save(admin, User.get_by_id(target.id), changed, today)
         if new_email:
