@@ -26,6 +26,7 @@ BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
 class Enrollment:
     secret: str
     uri: str
+    renewed: bool  # an earlier sign-in showed another QR code, whose entry in the app no longer works
 
 
 def has_authenticator(user: User) -> bool:
@@ -37,12 +38,14 @@ def enrollment_for(pending: LoginSession) -> Enrollment:
     if pending.enrollment_secret is None:
         candidate = crypto.encrypt(totp.new_secret())
         # Two parallel page loads must not show two different secrets.
-        (LoginSession.update(enrollment_secret=candidate)
-         .where((LoginSession.id == pending.id) & LoginSession.enrollment_secret.is_null()).execute())
+        if (LoginSession.update(enrollment_secret=candidate)
+                .where((LoginSession.id == pending.id) & LoginSession.enrollment_secret.is_null()).execute()):
+            User.update(enrollment_offers=User.enrollment_offers + 1).where(User.id == pending.user_id).execute()
         pending.enrollment_secret = LoginSession.get_by_id(pending.id).enrollment_secret
     secret = crypto.decrypt(pending.enrollment_secret)
     issuer = current_app.config["TOTP_ISSUER"]
-    return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer))
+    offers = User.select(User.enrollment_offers).where(User.id == pending.user_id).scalar()
+    return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer), offers > 1)
 
 
 CODE_STEP_CLOSED = ("The code step of this User ID is closed after too many wrong codes. Sign in with a backup code "
@@ -206,6 +209,7 @@ def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: s
         with db.atomic():
             Authenticator.create(user=user, device_name=device_name, secret_encrypted=crypto.encrypt(secret),
                                  confirmed_at=clock.now(), last_used_step=step, last_used_at=clock.now())
+            User.update(enrollment_offers=0).where(User.id == user.id).execute()
             started = complete_sign_in(pending, ip, "enrollment")
             show_new_backup_codes(started.login_session)
             audit.record("mfa.enrolled", subject=user, ip=ip, device_name=device_name)
