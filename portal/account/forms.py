@@ -4,16 +4,21 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.forms import CodeForm, NewPasswordFields
+from portal.services import accounts
+from portal.validation import Rule
 
 _MAX_PASSWORD = 4096
 
 
 class DetailsForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=100)],
+    first_name = StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=200),
+                                                      Rule(accounts.clean_first_name)],
                              render_kw={"autocomplete": "given-name"})
-    last_name = StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=100)],
+    last_name = StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=200),
+                                                    Rule(accounts.clean_last_name)],
                             render_kw={"autocomplete": "family-name"})
-    phone = StringField("Phone", validators=[Length(max=50)], render_kw={"autocomplete": "tel", "type": "tel"})
+    phone = StringField("Phone", validators=[Length(max=200), Rule(accounts.clean_phone)],
+                        render_kw={"autocomplete": "tel", "type": "tel"})
 
 
 class CurrentPasswordMixin:
@@ -25,12 +30,17 @@ class CurrentPasswordMixin:
 class EmailForm(CurrentPasswordMixin, CodeForm):
     """A new address: the current password and a code first (a stolen session must not redirect the mail)."""
 
-    email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254)],
+    email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254),
+                                                          Rule(accounts.clean_email)],
                         render_kw={"autocomplete": "email", "type": "email"})
 
 
 class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, CodeForm):
-    """The current password and a code, then the new password twice."""
+    """The current password and a code, then the new password twice (policy_user: the person changing it)."""
+
+    def __init__(self, *args, policy_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy_user = policy_user
 
 
 class ReauthForm(CodeForm):

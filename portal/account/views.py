@@ -114,7 +114,7 @@ def confirm_email(token):
 @login_required
 @limited("RATE_LIMIT_REAUTH", by_session)
 def change_password():
-    form = PasswordChangeForm()
+    form = PasswordChangeForm(policy_user=current_user)
     if form.validate_on_submit():
         try:
             profile.change_password(state.active(), form.current_password.data, form.code.data, form.password.data,

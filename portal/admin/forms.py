@@ -2,11 +2,25 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portal import clock
 from portal.models import CONTACT_STATUSES, ROLE_LABELS
+from portal.services import accounts
 from portal.services.admin import ADMIN_ROLES
 from portal.services.user_search import SORTS, filter_labels
+from portal.validation import Rule
+
+EMAIL = [DataRequired("Enter the e-mail address."), Length(max=254), Rule(accounts.clean_email)]
+FIRST_NAME = [DataRequired("Enter the first name."), Length(max=200), Rule(accounts.clean_first_name)]
+LAST_NAME = [DataRequired("Enter the last name."), Length(max=200), Rule(accounts.clean_last_name)]
+PHONE = [Length(max=200), Rule(accounts.clean_phone)]
+USER_ID = [DataRequired("Enter a User ID."), Length(max=200), Rule(accounts.clean_user_id)]
+DATE_HINT = "Enter a date as year-month-day, such as 2027-03-31."
+
+
+def _valid_until(value):
+    accounts.check_valid_until(value, clock.today())
 
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ADMIN_ROLES]
 
@@ -32,22 +46,21 @@ class SearchForm(FlaskForm):
 
 
 class UserDetailsForm(FlaskForm):
-    email = StringField("E-mail address", validators=[DataRequired("Enter the e-mail address."), Length(max=254)],
-                        render_kw={"type": "email"})
-    first_name = StringField("First name", validators=[DataRequired("Enter the first name."), Length(max=100)])
-    last_name = StringField("Last name", validators=[DataRequired("Enter the last name."), Length(max=100)])
-    phone = StringField("Phone", validators=[Length(max=50)], render_kw={"type": "tel"})
+    email = StringField("E-mail address", validators=EMAIL, render_kw={"type": "email"})
+    first_name = StringField("First name", validators=FIRST_NAME)
+    last_name = StringField("Last name", validators=LAST_NAME)
+    phone = StringField("Phone", validators=PHONE, render_kw={"type": "tel"})
     role = SelectField("Role", choices=ROLE_CHOICES)
     active = BooleanField("Active")
-    valid_until = DateField("Valid Until", validators=[DataRequired("Enter a date, such as 2027-03-31.")],
-                            render_kw={"placeholder": "YYYY-MM-DD"})
+    valid_until = DateField("Valid Until", validators=[InputRequired(DATE_HINT), Rule(_valid_until)],
+                            invalid_value_message=DATE_HINT, render_kw={"placeholder": "YYYY-MM-DD"})
     confirmed = HiddenField()
 
 
 class NewUserForm(UserDetailsForm):
-    user_id = StringField("User ID", validators=[DataRequired("Enter a User ID."), Length(max=64)],
-                          render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    valid_until = DateField("Valid Until", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+    user_id = StringField("User ID", validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    valid_until = DateField("Valid Until", validators=[Optional(), Rule(_valid_until)],
+                            invalid_value_message=DATE_HINT, render_kw={"placeholder": "YYYY-MM-DD"})
 
 
 class ActionForm(FlaskForm):
@@ -60,8 +73,10 @@ class AuditFilterForm(FlaskForm):
 
     user = StringField("User ID", validators=[Length(max=64)])
     event = StringField("Event", validators=[Length(max=50)])
-    since = DateField("From", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
-    until = DateField("To", validators=[Optional()], render_kw={"placeholder": "YYYY-MM-DD"})
+    since = DateField("From", validators=[Optional()], invalid_value_message=DATE_HINT,
+                      render_kw={"placeholder": "YYYY-MM-DD"})
+    until = DateField("To", validators=[Optional()], invalid_value_message=DATE_HINT,
+                      render_kw={"placeholder": "YYYY-MM-DD"})
 
 
 class ContactSearchForm(FlaskForm):
@@ -73,9 +88,8 @@ class ContactSearchForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter the first name."), Length(max=100)])
-    last_name = StringField("Last name", validators=[DataRequired("Enter the last name."), Length(max=100)])
-    email = StringField("E-mail address", validators=[DataRequired("Enter the e-mail address."), Length(max=254)],
-                        render_kw={"type": "email"})
-    phone = StringField("Phone", validators=[Length(max=50)], render_kw={"type": "tel"})
+    first_name = StringField("First name", validators=FIRST_NAME)
+    last_name = StringField("Last name", validators=LAST_NAME)
+    email = StringField("E-mail address", validators=EMAIL, render_kw={"type": "email"})
+    phone = StringField("Phone", validators=PHONE, render_kw={"type": "tel"})
     department = StringField("Department", validators=[Length(max=100)])

@@ -3,6 +3,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.security import totp
+from portal.services import ServiceError, accounts
+from portal.services.mfa import clean_device_name
+from portal.validation import Rule, password_policy
+
 # Long enough for any password the policy allows; the limit only stops abuse.
 _MAX_PASSWORD = 4096
 
@@ -18,13 +23,20 @@ _CODE_ATTRS = {"autocomplete": "one-time-code", "inputmode": "numeric", "autocap
                "spellcheck": "false"}
 
 
+def _six_digits(code: str) -> str:
+    if not totp.looks_like_a_code(code):
+        raise ServiceError("Enter the 6 digits your authenticator app shows, such as 123456.")
+    return code
+
+
 class CodeForm(FlaskForm):
-    code = StringField("Verification code", validators=[DataRequired("Enter the 6-digit code."), Length(max=20)],
-                       render_kw=_CODE_ATTRS)
+    code = StringField("Verification code", validators=[DataRequired("Enter the 6-digit code."), Length(max=20),
+                                                        Rule(_six_digits)], render_kw=_CODE_ATTRS)
 
 
 class EnrollForm(CodeForm):
-    device_name = StringField("Device name", validators=[DataRequired("Enter a device name."), Length(max=200)],
+    device_name = StringField("Device name", validators=[DataRequired("Enter a device name."), Length(max=200),
+                                                        Rule(clean_device_name)],
                               render_kw={"autocomplete": "off"})
 
 
@@ -45,7 +57,8 @@ class RecoverForm(FlaskForm):
 
 
 class ForgotIdForm(FlaskForm):
-    email = StringField("E-mail address", validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+    email = StringField("E-mail address", validators=[DataRequired("Enter your e-mail address."), Length(max=254),
+                                                      Rule(accounts.clean_email)],
                         render_kw={"autocomplete": "email", "type": "email"})
 
 
@@ -58,7 +71,7 @@ class NewPasswordFields:
     """A new password, typed twice (mixed into the forms that set one)."""
 
     password = PasswordField("New password", validators=[DataRequired("Enter a new password."),
-                                                         Length(max=_MAX_PASSWORD)],
+                                                         Length(max=_MAX_PASSWORD), password_policy],
                              render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat the new password."),
                                                                EqualTo("password", "The two passwords differ.")],
@@ -66,4 +79,8 @@ class NewPasswordFields:
 
 
 class NewPasswordForm(NewPasswordFields, FlaskForm):
-    """Setting a password through a mailed link."""
+    """Setting a password through a mailed link (policy_user: the person the link is for)."""
+
+    def __init__(self, *args, policy_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.policy_user = policy_user

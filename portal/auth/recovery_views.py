@@ -101,7 +101,7 @@ def set_new_password(token):
         link = recovery.reset_link(token)
     except ServiceError as error:
         return render_template("auth/link_unusable.html", message=error.message), 410
-    form = NewPasswordForm()
+    form = NewPasswordForm(policy_user=link.user)
     if form.validate_on_submit():
         try:
             recovery.set_new_password(token, form.password.data, client_ip())

@@ -32,6 +32,11 @@ def normalize_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "")
 
 
+def looks_like_a_code(code: str) -> bool:
+    """Six digits, once the spaces or dash people type are taken out."""
+    return bool(_CODE.match(normalize_code(code)))
+
+
 def code_at(secret: str, timestamp: float) -> str:
     return pyotp.TOTP(secret, digits=DIGITS, interval=PERIOD).at(int(timestamp))
 

@@ -19,6 +19,7 @@ from portal.services.administrators import lock_company
 USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^[0-9+()./ -]{0,50}$")
+EMAIL_FORMAT = "Enter an e-mail address in the right format, like name@example.com."
 
 
 def user_id_key(user_id: str) -> str:
@@ -85,26 +86,45 @@ def clean_email(email: str) -> str:
     """One plain address (no display name, no list), normalized; raises ServiceError otherwise."""
     email = (email or "").strip()
     if not _one_bare_address(email):
-        raise ServiceError("Enter one e-mail address, such as name@example.com.", "email")
+        raise ServiceError("Enter one e-mail address only, like name@example.com.", "email")
     try:
         return validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ServiceError(f"{email!r} is not a valid e-mail address.", "email") from None
+        raise ServiceError(EMAIL_FORMAT, "email") from None
 
 
 def clean_name(value: str, label: str, field: str) -> str:
+    """A name as people write it; `label` is how the message names it ("the first name")."""
     value = unicodedata.normalize("NFC", (value or "").strip())
     if not value:
-        raise ServiceError(f"{label} is required.", field)
+        raise ServiceError(f"Enter {label}.", field)
     if len(value) > 100 or _CONTROL.search(value):
-        raise ServiceError(f"{label} must be at most 100 characters of plain text.", field)
+        raise ServiceError(f"{label[0].upper()}{label[1:]} must be 100 characters or fewer, without line breaks.",
+                           field)
     return value
+
+
+def clean_first_name(value: str) -> str:
+    return clean_name(value, "the first name", "first_name")
+
+
+def clean_last_name(value: str) -> str:
+    return clean_name(value, "the last name", "last_name")
+
+
+def clean_user_id(user_id: str) -> str:
+    user_id = (user_id or "").strip()
+    if not USER_ID_PATTERN.match(user_id):
+        raise ServiceError("A User ID has 3 to 64 characters: letters, digits, dots, dashes or underscores, "
+                           "starting with a letter or digit, such as j.smith-2.", "user_id")
+    return user_id
 
 
 def clean_phone(phone: str) -> str:
     phone = " ".join((phone or "").split())
     if not _PHONE.match(phone):
-        raise ServiceError("A phone number may hold digits, spaces and + ( ) - . / only.", "phone")
+        raise ServiceError("Enter a phone number with digits, spaces and + ( ) - . / only, such as "
+                           "+49 711 123 456.", "phone")
     return phone
 
 
@@ -142,7 +162,7 @@ def shared_addresses(company_id: int) -> dict[str, list[User]]:
 
 def create_company(name: str) -> Company:
     """A new company; names are unique regardless of case."""
-    name = clean_name(name, "The company name", "name")
+    name = clean_name(name, "the company name", "name")
     try:
         with db.atomic():
             company = Company.create(name=name, name_key=name.casefold())
@@ -166,15 +186,12 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
                 role: str = "user", valid_until: dt.date | None = None, active: bool = True,
                 password: str | None = None, phone: str = "", actor: User | None = None) -> User:
     """A new user; without a password the user cannot sign in until one is set."""
-    user_id = (user_id or "").strip()
-    if not USER_ID_PATTERN.match(user_id):
-        raise ServiceError("A User ID has 3 to 64 characters: letters, digits, '.', '_' or '-', "
-                           "starting with a letter or digit.", "user_id")
+    user_id = clean_user_id(user_id)
     if role not in ROLES:
         raise ServiceError(f"The role must be one of: {', '.join(ROLES)}.", "role")
     email = clean_email(email)
-    first_name = clean_name(first_name, "The first name", "first_name")
-    last_name = clean_name(last_name, "The last name", "last_name")
+    first_name = clean_first_name(first_name)
+    last_name = clean_last_name(last_name)
     today = clock.today()
     valid_until = valid_until or default_valid_until(today)
     check_valid_until(valid_until, today)

@@ -54,9 +54,9 @@ def clean_changes(values: dict) -> dict:
     cleaned = {}
     if "email" in values:
         cleaned["email"] = accounts.clean_email(values["email"])
-    for name, label in (("first_name", "The first name"), ("last_name", "The last name")):
+    for name, clean in (("first_name", accounts.clean_first_name), ("last_name", accounts.clean_last_name)):
         if name in values:
-            cleaned[name] = accounts.clean_name(values[name], label, name)
+            cleaned[name] = clean(values[name])
     if "phone" in values:
         cleaned["phone"] = accounts.clean_phone(values["phone"])
     if "role" in values:

@@ -57,8 +57,8 @@ def search(company_id: int, query: str = "", status: str = "", page: int = 1) ->
 
 def _clean(values: dict) -> dict:
     cleaned = {
-        "first_name": accounts.clean_name(values.get("first_name"), "The first name", "first_name"),
-        "last_name": accounts.clean_name(values.get("last_name"), "The last name", "last_name"),
+        "first_name": accounts.clean_first_name(values.get("first_name")),
+        "last_name": accounts.clean_last_name(values.get("last_name")),
         "email": accounts.clean_email(values.get("email")),
         "phone": accounts.clean_phone(values.get("phone")),
         "department": " ".join((values.get("department") or "").split())[:100],

@@ -8,8 +8,8 @@ from portal.services import ServiceError, accounts, audit, email_change, outbox,
 
 
 def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
-    first_name = accounts.clean_name(first_name, "The first name", "first_name")
-    last_name = accounts.clean_name(last_name, "The last name", "last_name")
+    first_name = accounts.clean_first_name(first_name)
+    last_name = accounts.clean_last_name(last_name)
     phone = accounts.clean_phone(phone)
     before = {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone}
     after = {"first_name": first_name, "last_name": last_name, "phone": phone}

@@ -48,7 +48,7 @@ def replace(args, option, value):
     (replace(BASE, "--company", "Nowhere Ltd"), None, "no company named"),
     (replace(BASE, "--user-id", "jdoe"), None, "already taken"),
     (replace(BASE, "--user-id", "JDOE"), None, "already taken"),
-    (replace(BASE, "--email", "not-an-address"), None, "not a valid e-mail"),
+    (replace(BASE, "--email", "not-an-address"), None, "in the right format, like name@example.com"),
     (replace(BASE, "--email", "a@x.example, b@y.example"), None, "one e-mail address"),
     (replace(BASE, "--email", "Eve <eve@x.example>"), None, "one e-mail address"),
     (BASE + ["--password-stdin"], "password\n", "too easy to guess"),
@@ -56,7 +56,7 @@ def replace(args, option, value):
     (BASE + ["--valid-until", "31.12.2027"], None, "YYYY-MM-DD"),
     (BASE + ["--valid-until", "2020-01-01"], None, "in the past"),
     (replace(BASE, "--user-id", "a b"), None, "User ID"),
-    (replace(BASE, "--first-name", " "), None, "first name is required"),
+    (replace(BASE, "--first-name", " "), None, "Enter the first name"),
 ])
 def test_bad_input_exits_2_with_one_sentence_and_changes_nothing(runner, user, args, stdin, message):
     before = User.select().count()

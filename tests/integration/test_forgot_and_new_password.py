@@ -31,7 +31,7 @@ def test_forgot_id_for_an_unknown_address_sends_nothing(client, user):
 
 def test_forgot_id_with_a_malformed_address_says_so(client):
     response = helpers.post_form(client, "/forgot-id", {"email": "not an address"})
-    assert "not a valid e-mail address" in response.data.decode()
+    assert "Enter an e-mail address in the right format, like name@example.com" in response.data.decode()
 
 
 def test_new_password_page_is_the_same_for_every_user_id(client, company, clock):
