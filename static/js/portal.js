@@ -6,6 +6,13 @@ document.addEventListener("DOMContentLoaded", function () {
     if (event.target.closest("[data-print]")) {
       window.print();
     }
+    var copy = event.target.closest("[data-copy]");
+    if (copy && navigator.clipboard) {
+      var id = copy.getAttribute("data-copy");
+      navigator.clipboard.writeText(document.getElementById(id).textContent.replace(/\s+/g, "")).then(function () {
+        document.querySelector('[data-copied="' + id + '"]').hidden = false;
+      });
+    }
   });
 });
 

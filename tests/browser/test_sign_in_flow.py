@@ -140,3 +140,32 @@ def test_htmx_swaps_in_the_code_step_without_a_page_load(page, live_server, cloc
     assert page.evaluate("window.portalTestSameDocument") is True, "the code step came by a full page load"
     expect(page.locator("#auth-step")).to_have_count(1)  # swapped in place, not nested
     assert console_errors == []
+
+
+@BOTH
+def test_on_a_phone_the_key_shows_at_once_and_the_app_opens_from_a_link(page, javascript, live_server, clock):
+    """The QR code is on the very screen that would have to scan it: the key is shown without opening
+    "Cannot scan?", and an otpauth:// link opens the authenticator app; with JavaScript a button copies the key."""
+    make_person()
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_sign_in(page, javascript)
+    enter_password(page)
+    expect_step(page, live_server, "/sign-in/enroll", "Register your authenticator app")
+    key = page.locator("#totp-key")
+    expect(key).to_be_visible()  # without a click
+    link = page.get_by_role("link", name="Open in authenticator app")
+    uri = link.get_attribute("href")
+    secret = key.inner_text().replace(" ", "")
+    assert uri.startswith("otpauth://totp/") and parse_qs(urlsplit(uri).query)["secret"] == [secret]
+    copy = page.get_by_role("button", name="Copy the key")
+    if javascript:
+        page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+        copy.click()
+        expect(page.get_by_text("Copied.")).to_be_visible()
+        assert page.evaluate("navigator.clipboard.readText()") == secret
+    else:
+        expect(copy).to_be_hidden()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(key).to_be_hidden()  # on a wide screen, behind "Cannot scan?" as before
+    register(page, code_now(read_key(page)))
+    expect_step(page, live_server, "/sign-in/backup-codes", "Save your backup codes")
