@@ -3,6 +3,7 @@ import datetime as dt
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from portal import clock, htmx
 from portal.account import bp
@@ -158,7 +159,8 @@ def personal_settings():
         except ServiceError as error:
             flash(error.message, "error")
         else:
-            flash("Your choice has been saved. You can change it here at any time.", "info")
+            flash(Markup("Your choice has been saved. You can change it at any time in {}.").format(
+                Markup('<a href="{}">Personal Settings</a>').format(url_for("account.personal_settings"))), "info")
             return redirect(url_for("account.home" if first_time else "account.personal_settings"), 303)
     return render_template("account/personal_settings.html", document=document, form=form, user=current_user,
                            history=consent.history(current_user))

@@ -102,6 +102,7 @@ def set_new_password(token):
     except ServiceError as error:
         return render_template("auth/link_unusable.html", message=error.message), 410
     form = NewPasswordForm(policy_user=link.user)
+    welcome = link.purpose == links.WELCOME
     if form.validate_on_submit():
         try:
             recovery.set_new_password(token, form.password.data, client_ip())
@@ -109,7 +110,7 @@ def set_new_password(token):
             form.password.errors.append(error.message)
         else:
             state.end()
-            flash("Your password has been changed. Sign in with it and a code from your authenticator app.", "info")
+            flash("Your password is saved. Sign in now: first you register your authenticator app." if welcome else
+                  "Your password has been changed. Sign in with it and a code from your authenticator app.", "info")
             return redirect(url_for("auth.sign_in"), 303)
-    return render_template("auth/set_new_password.html", form=form, user=link.user,
-                           welcome=link.purpose == "welcome")
+    return render_template("auth/set_new_password.html", form=form, user=link.user, welcome=welcome)

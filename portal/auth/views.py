@@ -147,7 +147,8 @@ def backup_codes():
     codes = mfa.backup_codes_to_show(signed_in)
     if not codes:
         return redirect(home_url(), 303)
-    return htmx.render("auth/backup_codes.html", "auth/backup_codes.html", form=form, codes=codes)
+    return htmx.render("auth/backup_codes.html", "auth/backup_codes.html", form=form, codes=codes,
+                       first_codes=mfa.first_backup_codes(signed_in.user))
 
 
 @bp.route("/sign-in/backup-codes.txt")

@@ -16,7 +16,7 @@ def activate(token):
     try:
         contact = contacts.by_link(token)
         form = ConfirmForm()
-        if not (form.validate_on_submit() and request.form.get("answer") in ("activate", "cancel")):
+        if not (form.validate_on_submit() and request.form.get("answer") in ("activate", "decline")):
             return render_template("contacts/activate.html", contact=contact, form=form)
         activated = request.form["answer"] == "activate"
         contacts.answer(token, activate=activated, ip=client_ip())

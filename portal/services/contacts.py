@@ -1,7 +1,7 @@
 """Contact persons: created by Company Administrators, shown only after confirming by an e-mailed link.
 
 The link (256 bits, stored hashed, single use, CONTACT_LINK_DAYS) is superseded by each new one; opening it changes
-nothing until the person presses Activate or Cancel."""
+nothing until the person presses Activate or Decline."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -183,7 +183,7 @@ def by_link(token: str) -> ContactPerson:
 
 
 def answer(token: str, activate: bool, ip: str = "") -> ContactPerson:
-    """Activate or Cancel: the link is used up by exactly one answer; the company's administrators are told."""
+    """Activate or Decline: the link is used up by exactly one answer; the company's administrators are told."""
     contact = by_link(token)
     status = CONTACT_ACTIVE if activate else CONTACT_DECLINED
     with db.atomic():

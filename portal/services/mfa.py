@@ -10,7 +10,7 @@ from peewee import IntegrityError
 
 from portal import clock
 from portal.db import db
-from portal.models import Authenticator, BackupCode, LoginSession, User
+from portal.models import AuditEvent, Authenticator, BackupCode, LoginSession, User
 from portal.security import crypto, passwords, totp
 from portal.services import ServiceError, SignInRestart, audit, outbox, sessions
 
@@ -276,6 +276,12 @@ def show_new_backup_codes(login_session: LoginSession) -> None:
     login_session.backup_codes_to_show = crypto.encrypt(" ".join(codes))
     LoginSession.update(backup_codes_to_show=login_session.backup_codes_to_show).where(
         LoginSession.id == login_session.id).execute()
+
+
+def first_backup_codes(user: User) -> bool:
+    """The codes shown now are the user's first ones (no older codes to tell them about)."""
+    return AuditEvent.select().where((AuditEvent.subject == user) & AuditEvent.event.in_(
+        ("mfa.enrolled", "mfa.backup_codes_regenerated"))).count() <= 1
 
 
 def backup_codes_left(user: User) -> int:

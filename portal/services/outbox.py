@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from peewee import fn
 
 from portal import clock
-from portal.models import OutboxMessage
+from portal.models import ROLE_COMPANY_ADMIN, OutboxMessage
 from portal.security import crypto
 from portal.services.accounts import plain_address
 
@@ -25,10 +25,18 @@ def render(to: str, subject: str, template: str, notice: bool = False, **context
     product = current_app.config["PRODUCT_NAME"]
     subject = f"{product} account notice: {subject}" if notice else f"{product}: {subject}"
     context.setdefault("user", None)
+    context.setdefault("helper", who_helps(context["user"], product))
     text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
     return {"to_address": plain_address(to), "subject": subject, "body_text": crypto.encrypt(text),
             "body_html": crypto.encrypt(_html_twin(subject, text)), "created_at": clock.now(),
             "next_attempt_at": clock.now()}
+
+
+def who_helps(user, product: str) -> str:
+    """Whom a mail tells its reader to turn to: a Company Administrator is not told to ask themselves."""
+    if user is not None and getattr(user, "role", None) == ROLE_COMPANY_ADMIN:
+        return f"another Company Administrator of your company (or, if there is none, the {product} Service Center)"
+    return "your Company Administrator"
 
 
 def bodies(message: OutboxMessage) -> tuple[str, str | None]:

@@ -14,6 +14,7 @@ WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
 LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "
                  "please ask for a new one.")
 LOW_BACKUP_CODES = 2
+WRONG_PASSWORD = "The password is not correct."
 AUTHENTICATOR_PAUSED = ("A link by e-mail to register a new authenticator is not available for this User ID until "
                         "{until}, because its password was set through an e-mailed link on {since}: one mailbox must "
                         "never replace both the password and the authenticator. Sign in with a backup code, or ask "
@@ -88,7 +89,11 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
     for the same user, the password is asked again."""
     user = recovery_user(token)
     if pending is None or pending.user_id != user.id:
-        signin.check_password(user.user_id, password or "", ip, browser)
+        try:
+            signin.check_password(user.user_id, password or "", ip, browser)
+        except ServiceError as error:  # only the password was asked for here: say that it is the password
+            raise ServiceError(WRONG_PASSWORD if error.message == signin.INVALID else error.message,
+                               "password") from None
     elif not user.active or user.is_expired(clock.today()):
         raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
     with db.atomic():

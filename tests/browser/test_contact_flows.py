@@ -1,6 +1,6 @@
 """Contact persons in Chromium (JavaScript on and off): a Company Administrator adds one, the activation
 mail goes through a real SMTP server on loopback (aiosmtpd), and the person answers on the linked page
-with Activate or Cancel, whoever is signed in in their browser."""
+with Activate or Decline, whoever is signed in in their browser."""
 from __future__ import annotations
 
 import re
@@ -20,8 +20,8 @@ NAME = f"{CONTACT['First name']} {CONTACT['Last name']}"
 ACTIVATION_SUBJECT = f"Portal: please confirm you are a contact person of {COMPANY}"
 ANSWERS = pytest.mark.parametrize("button, heading, status, answered", [
     ("Activate", "You are now a contact person", "Active", "activated"),
-    ("Cancel", "You are not a contact person", "Declined", "declined"),
-], ids=["activate", "cancel"])
+    ("Decline", "You are not a contact person", "Declined", "declined"),
+], ids=["activate", "decline"])
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_new_contact_is_pending_and_gets_an_activation_mail(admin_client):
     assert response.headers["Location"] == f"/admin/contacts/{contact.id}"
     assert contact.status == "pending" and contact.department == "Quality"
     mail = OutboxMessage.get(OutboxMessage.to_address == "carl@acme.example")
-    assert "Activate or Cancel" in helpers.mail_text(mail) and "7 days" in helpers.mail_text(mail)
+    assert "Activate or Decline" in helpers.mail_text(mail) and "7 days" in helpers.mail_text(mail)
     token = last_link()
     assert contact.activation_token_hash != token and len(token) >= 22
 
@@ -44,7 +44,7 @@ def test_opening_the_link_changes_nothing(app, admin_client):
     add(admin_client)
     page = app.test_client().get(f"/contact/activate/{last_link()}")
     html = page.data.decode()
-    assert page.status_code == 200 and "Activate" in html and "Cancel" in html and "Carl Contact" in html
+    assert page.status_code == 200 and "Activate" in html and "Decline" in html and "Carl Contact" in html
     assert ContactPerson.get().status == "pending"
 
 
@@ -64,7 +64,7 @@ def test_activate_makes_the_contact_active_and_tells_the_administrators(app, adm
 
 def test_cancel_makes_the_contact_declined(app, admin_client):
     add(admin_client)
-    helpers.submit(app.test_client(), f"/contact/activate/{last_link()}", answer="cancel")
+    helpers.submit(app.test_client(), f"/contact/activate/{last_link()}", answer="decline")
     assert ContactPerson.get().status == "declined"
     assert OutboxMessage.select().where(OutboxMessage.subject.contains("declined")).exists()
 

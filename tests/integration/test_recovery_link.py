@@ -84,7 +84,7 @@ def test_another_browser_must_enter_the_password(app, enrolled):
     page = phone.get(f"/recover/{token}").data.decode()
     assert '<label for="password">Password</label>' in page
     wrong = helpers.post_form(phone, f"/recover/{token}", {"password": "Wrong-Lantern-Harbor-93"})
-    assert "incorrect" in wrong.data.decode() and Authenticator.select().count() == 1
+    assert "The password is not correct." in wrong.data.decode() and Authenticator.select().count() == 1
     right = helpers.post_form(phone, f"/recover/{token}", {"password": helpers.PASSWORD})
     assert right.headers["Location"] == "/sign-in/enroll"
 
