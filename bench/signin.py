@@ -26,14 +26,12 @@ import datetime as dt
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _data  # noqa: E402
@@ -44,7 +42,7 @@ from portal.security import totp  # noqa: E402  (pyotp only; the app is created 
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PASSWORD = "Quiet-Lantern-Harbor-93"
+PASSWORD = _data.PASSWORD
 WORKERS = 2
 SIGN_IN_STEPS = ("GET /sign-in", "POST /sign-in", "GET /sign-in/verify", "POST /sign-in/verify", "GET /")
 
@@ -70,82 +68,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # --- environment and database -------------------------------------------------------------------
 
-def ensure_postgres_database(url: str) -> None:
-    """Create the database named in the URL when it does not exist (through the 'postgres' database)."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"Created PostgreSQL database {name!r}.")
-
-
-def init_db(env: dict) -> None:
-    result = subprocess.run([str(BIN / "portal"), "init-db"], env=env, cwd=ROOT, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"portal init-db failed:\n{result.stdout}{result.stderr}")
-
-
-@dataclass
-class Seeded:
-    app: object
-    company_id: int
-    accounts: list  # (user_id, totp secret), in the order clients take them
-
-
-def seed(app, count: int, tag: str) -> Seeded:
-    """A company and `count` users sharing one password hash, each with an enrolled authenticator."""
-    from peewee import chunked
-
-    from portal import clock
-    from portal.db import db
-    from portal.models import Authenticator, Company, User
-    from portal.security import crypto, passwords
-    from portal.services import consent
-
-    with app.app_context(), db.connection_context():
-        password_hash = passwords.hash_password(PASSWORD)  # once: production argon2 parameters
-        # Returning users: the current Terms accepted and the personal-data choice made, so / opens.
-        choices = {"terms_version": consent.document(consent.TERMS).version, "show_personal_data": False,
-                   "personal_data_version": consent.document(consent.PERSONAL_DATA).version}
-        now, valid_until = clock.now(), clock.today() + dt.timedelta(days=365)
-        with db.atomic():
-            company = Company.create(name=f"Bench {tag}", name_key=f"bench {tag}", created_at=now)
-            user_ids = [f"bench-{tag}-{i:05d}" for i in range(count)]
-            users = [{"user_id": u, "user_id_key": u, "company": company.id, "email": f"{u}@bench.example",
-                      "email_key": f"{u}@bench.example", "first_name": "Bench", "last_name": f"User {i}",
-                      "valid_until": valid_until, "created_at": now, "password_hash": password_hash, **choices}
-                     for i, u in enumerate(user_ids)]
-            for batch in chunked(users, 500):
-                User.insert_many(batch).execute()
-            ids = dict(User.select(User.user_id, User.id).where(User.company == company.id).tuples())
-            totp_secrets = {u: totp.new_secret() for u in user_ids}
-            rows = [{"user": ids[u], "device_name": "Bench phone", "secret_encrypted": crypto.encrypt(s),
-                     "confirmed_at": now} for u, s in totp_secrets.items()]
-            for batch in chunked(rows, 500):
-                Authenticator.insert_many(batch).execute()
-    return Seeded(app, company.id, [(u, totp_secrets[u]) for u in user_ids])
-
-
-def remove_seeded(seeded: Seeded) -> None:
-    """Delete what the run inserted (used on PostgreSQL; a SQLite run deletes its whole folder)."""
-    from portal.db import db
-    from portal.models import ALL_MODELS, AuditEvent, Company, User
-
-    with seeded.app.app_context(), db.connection_context(), db.atomic():
-        users = User.select(User.id).where(User.company == seeded.company_id)
-        AuditEvent.delete().where((AuditEvent.company == seeded.company_id) | AuditEvent.subject.in_(users)).execute()
-        for model in ALL_MODELS:  # sessions, authenticators and whatever else belongs to a user
-            if model is not User and "user" in model._meta.fields:
-                model.delete().where(model.user.in_(users)).execute()
-        User.delete().where(User.company == seeded.company_id).execute()
-        Company.delete().where(Company.id == seeded.company_id).execute()
-
-
 # --- the two jobs -------------------------------------------------------------------------------
 
 class Timer:
@@ -168,19 +90,7 @@ def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
     user_id, secret = account
     browser = Browser(port, own_address=True)
     try:
-        with timer.step("GET /sign-in"):
-            token = csrf_token(expect(browser.request("GET", "/sign-in"), 200).body)
-        with timer.step("POST /sign-in"):
-            form = {"user_id": user_id, "password": PASSWORD, "csrf_token": token}
-            expect(browser.request("POST", "/sign-in", form), 303, "/sign-in/verify")
-        with timer.step("GET /sign-in/verify"):
-            token = csrf_token(expect(browser.request("GET", "/sign-in/verify"), 200).body)
-        with timer.step("POST /sign-in/verify"):
-            form = {"code": totp.code_at(secret, time.time()), "csrf_token": token}
-            expect(browser.request("POST", "/sign-in/verify", form), 303, "/")
-        with timer.step("GET /"):
-            if user_id not in expect(browser.request("GET", "/"), 200).body:
-                raise StepFailed("the home page does not show the User ID")
+        _server.sign_in(browser, user_id, PASSWORD, lambda: totp.code_at(secret, time.time()), timer.step)
     finally:
         browser.close()
 
@@ -347,14 +257,14 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
     os.environ.clear()
     os.environ.update(env)  # the app that seeds, in this process, reads the same settings (no other PORTAL_*)
     if args.database_url:
-        ensure_postgres_database(database_url)
-    init_db(env)
+        _data.ensure_postgres_database(database_url)
+    _data.init_db(env)
 
     from portal import create_app
 
-    seeded = seed(create_app(), args.users, secrets.token_hex(3))
+    seeded = _data.seed(create_app(), args.users, secrets.token_hex(3))
     if args.database_url:
-        cleanup.callback(remove_seeded, seeded)
+        cleanup.callback(_data.remove_seeded, seeded)
     pool = AccountPool(seeded.accounts)
     print(f"Inserted {args.users} users with enrolled authenticators; starting gunicorn on port {port}.")
     options = ("--workers", str(WORKERS), "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "wsgi:app")
