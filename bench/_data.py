@@ -413,9 +413,8 @@ def remove_seeded(seeded: Seeded) -> None:
 
 @dataclass
 class Cpu:
-    """CPU seconds so far: a process tree (gunicorn), the local PostgreSQL server (all its processes, or only
-    the backends given), this process with the children it has reaped (wrk), and all cores together (busy, from
-    /proc/stat)."""
+    """CPU seconds so far: a process tree (gunicorn), the local PostgreSQL server (all its processes), this
+    process with the children it has reaped (wrk), and all cores together (busy, from /proc/stat)."""
 
     server: float
     database: float
@@ -431,7 +430,7 @@ class Cpu:
         return max(self.machine - self.server - self.database - self.client, 0.0)
 
 
-def cpu_now(master: int | None = None, database_pids: set | None = None) -> Cpu:
+def cpu_now(master: int | None = None) -> Cpu:
     tick, table = os.sysconf("SC_CLK_TCK"), {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
@@ -446,13 +445,22 @@ def cpu_now(master: int | None = None, database_pids: set | None = None) -> Cpu:
                 + sum(p[2] for p in table.values() if p[1] in roots))
 
     postmasters = {pid for pid, p in table.items() if p[0] == "postgres" and table.get(p[1], ("",))[0] != "postgres"}
-    database = (sum(table[p][2] for p in database_pids if p in table) if database_pids is not None
-                else tree(postmasters))
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     machine = (sum(ticks) - ticks[3] - ticks[4]) / tick
     own = os.times()
-    return Cpu(tree({master}) if master else 0.0, database,
+    return Cpu(tree({master}) if master else 0.0, tree(postmasters),
                own.user + own.system + own.children_user + own.children_system, machine)
+
+
+def process_cpu(pids) -> dict:
+    """CPU seconds so far of each of these processes that is still running."""
+    tick, found = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = Path(f"/proc/{pid}/stat").read_text()
+            rest = text[text.rindex(")") + 2:].split()
+            found[pid] = (int(rest[11]) + int(rest[12])) / tick
+    return found
 
 
 def postgres_backends(url: str) -> set:

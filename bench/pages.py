@@ -7,7 +7,7 @@ Run from the project folder:
 It starts Portal (wsgi:app) and the bare Flask app of bench/bare/ (one Jinja template, a Flask-WTF form of two
 fields with a CSRF token) under the same gunicorn settings, given on the command line and not from a
 configuration file: 2 gthread workers of 4 threads, keep-alive 5 s. Portal gets a fresh SQLite database in a
-temporary folder, or the PostgreSQL database of --database-url (postgresql+pool://postgres@127.0.0.1:5432/NAME,
+temporary folder, or the PostgreSQL database of --database-url (postgresql+pool://postgres@127.0.0.1:5432/NAME?stale_timeout=3600,
 dropped and created again, and dropped at the end). It inserts a company of --users users with enrolled
 authenticators, signs one user and one Company Administrator in through the real pages, then loads each page
 with wrk (Debian's, installed when missing: -t2 -c16 for --seconds) in --rounds alternating rounds:
@@ -25,6 +25,7 @@ A WARNING line marks runs during which other processes took more than 10 % of th
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -118,8 +119,8 @@ class Target:
     def __init__(self, port: int, master: int, database_url: str | None = None):
         self.port, self.master, self.database_url = port, master, database_url
 
-    def backends(self) -> set | None:
-        return _data.postgres_backends(self.database_url) if self.database_url else None
+    def backends(self) -> set:
+        return _data.postgres_backends(self.database_url) if self.database_url else set()
 
     def load(self, wrk: str, args, label: str, path: str, cookie: str | None) -> Run:
         command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "-s", str(LUA)]
@@ -127,14 +128,16 @@ class Target:
             command += ["-H", f"Cookie: {cookie}"]
         command.append(f"http://{HOST}:{self.port}{path}")
         pids = self.backends()
-        before = _data.cpu_now(self.master, pids)
+        before, database_before = _data.cpu_now(self.master), _data.process_cpu(pids)
         result = subprocess.run(command, capture_output=True, text=True)
-        if pids is not None:
-            pids |= self.backends()  # backends opened during the run count from their start
-        after = _data.cpu_now(self.master, pids)
+        database_after = _data.process_cpu(pids | self.backends())  # those opened during the run from their start
+        cpu = _data.cpu_now(self.master) - before
         if result.returncode != 0:
             raise RuntimeError(f"wrk failed: {result.stderr or result.stdout}")
-        return parse_wrk(label, result.stdout, after - before)
+        # Only the backends of this database, not the server's other work (other people's tests); a backend that
+        # ended during the run is left out (the pool's stale_timeout should outlast the benchmark).
+        database = sum(seconds - database_before.get(pid, 0.0) for pid, seconds in database_after.items())
+        return parse_wrk(label, result.stdout, dataclasses.replace(cpu, database=database))
 
 
 def parse_wrk(label: str, output: str, cpu: _data.Cpu) -> Run:

@@ -13,6 +13,11 @@ sign-ins for --seconds, each with a user of its own (a TOTP step is accepted onc
 GET /sign-in alone for --page-seconds. It prints sign-ins per second, p50/p95 latencies, errors, the
 cost of one argon2id verification alone and the ratio of a sign-in's server CPU to it.
 
+Then (unless --no-fst) the same clients do complete sign-ins for --seconds against Flask-Security-Too
+(bench/fst/app.py, in a virtualenv of its own made from bench/fst/requirements.txt, see bench/_fst.py): TOTP
+required, the same argon2id parameters, the same gunicorn workers and threads, a SQLite file. The steps are
+its own (/login, /tf-validate, /) under Portal's step names, and the report ends with Portal / FST.
+
 Production argon2 parameters are kept: ambient PORTAL_* variables are ignored. Each simulated browser
 sends an X-Forwarded-For address of its own (PORTAL_PROXY_COUNT=1), as real visitors come from many
 addresses. gunicorn, the temporary folder and (on PostgreSQL) the rows the run inserted are removed
@@ -35,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _data  # noqa: E402
+import _fst  # noqa: E402
 import _server  # noqa: E402
 from _server import HOST, AccountPool, Browser, StepFailed, csrf_token, expect  # noqa: E402
 
@@ -59,6 +65,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--hash-samples", type=int, default=20, help="argon2 verifications to time (default 20)")
     parser.add_argument("--database-url", help="postgresql://USER@127.0.0.1:5432/NAME instead of a temporary "
                                                "SQLite file (the database is created when missing)")
+    parser.add_argument("--no-fst", action="store_true", help="skip the Flask-Security-Too reference run")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0 or args.page_seconds <= 0 or args.users < 1 or args.hash_samples < 1:
         parser.error("--clients, --seconds, --page-seconds, --users and --hash-samples must be positive")
@@ -272,11 +279,44 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
     run_phase("warm-up", sign_in, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
     signins = run_phase(f"Complete sign-ins ({args.seconds:g} s)", sign_in, port, server.pid,
                         args.clients, args.seconds, pool)
+    reference = None if args.no_fst else fst_phase(args, workdir, env)
     page = run_phase(f"Sign-in page alone, GET /sign-in without cookies ({args.page_seconds:g} s)",
                      sign_in_page, port, server.pid, args.clients, args.page_seconds)
     print_header(args, _data.describe(args.database_url), hash_cost, load, _server.worker_kind(workdir / "gunicorn.log"))
     report_phase(signins, "sign-in", hash_cost, SIGN_IN_STEPS, bool(args.database_url))
     report_phase(page, "request", hash_cost, ("GET /sign-in",), bool(args.database_url))
+    if reference is not None:
+        report_phase(reference, "sign-in", hash_cost, SIGN_IN_STEPS, False)
+        compare(signins, reference, bool(args.database_url))
+
+
+def fst_phase(args, workdir: Path, env: dict) -> PhaseResult:
+    """The same clients and seconds against Flask-Security-Too, in its own virtualenv and gunicorn."""
+    bin_dir = _fst.virtualenv()
+    fst_env = _fst.environment(workdir, env)
+    pool = AccountPool(_fst.seed(bin_dir, fst_env, workdir, args.users))
+    port = _server.free_port()
+
+    def job(port, account, timer):
+        _fst.sign_in(port, account, timer, lambda key: totp.code_at(key, time.time()))
+
+    with _fst.server(bin_dir, fst_env, workdir, port) as server:
+        run_phase("warm-up", job, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
+        return run_phase(f"Flask-Security-Too, complete sign-ins ({args.seconds:g} s; /login, /tf-validate, /)",
+                         job, port, server.pid, args.clients, args.seconds, pool)
+
+
+def compare(portal: PhaseResult, reference: PhaseResult, postgres: bool) -> None:
+    """Portal / Flask-Security-Too: sign-ins per second (higher is better) and server CPU per sign-in."""
+    if not portal.completed or not reference.completed:
+        print("\nPortal / Flask-Security-Too: no comparison (a side completed no sign-in).")
+        return
+    rate = portal.completed / portal.elapsed, reference.completed / reference.elapsed
+    cpu = ((portal.cpu.server + (portal.cpu.database if postgres else 0.0)) / portal.completed,
+           reference.cpu.server / reference.completed)
+    print(f"\nPortal / Flask-Security-Too: complete sign-ins per second {rate[0]:.1f} / {rate[1]:.1f} = "
+          f"{rate[0] / rate[1]:.2f}; server CPU per sign-in {cpu[0] * 1000:.0f} / {cpu[1] * 1000:.0f} ms = "
+          f"{cpu[0] / cpu[1]:.2f}")
 
 
 def main(argv=None) -> int:
