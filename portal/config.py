@@ -31,6 +31,8 @@ DEFAULTS = {
     "CODE_BLOCK_SECONDS": 15 * 60,
     "PASSWORD_FAILURES_BEFORE_BLOCK": 10,  # wrong passwords in a row; then only an administrator can reset
     "BACKUP_CODE_COUNT": 10,
+    # One factor recovered through a mailed link: the other cannot be recovered by mail for this many days.
+    "MAIL_RECOVERY_PAUSE_DAYS": 7,
     "EXPIRY_NOTICE_DAYS": 30,  # administrators hear of a Valid Until this many days ahead
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,
@@ -55,6 +57,8 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "WTF_CSRF_TIME_LIMIT": 3600,
+    # Over HTTPS Flask-WTF also checks that a POST's Referer is this site (pages send Referrer-Policy same-origin).
+    "WTF_CSRF_SSL_STRICT": True,
     # Rate limits: memory:// is per process; use redis://... with several workers (see README).
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_STRATEGY": "moving-window",

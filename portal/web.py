@@ -60,7 +60,9 @@ def _security_headers(response):
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # same-origin: Portal's own pages send a Referer to Portal (Flask-WTF's HTTPS check of CSRF needs it), and
+    # no other site ever gets one, so a link token in an address cannot leak to another site.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["HSTS"]:
@@ -116,11 +118,18 @@ class RedactLinkTokens(logging.Filter):
 
     pattern = re.compile(r"(/(?:recover|new-password|profile/email|contact/activate)/)[A-Za-z0-9_-]{16,}")
 
+    def redact(self, value):
+        return self.pattern.sub(r"\1[redacted]", value) if isinstance(value, str) else value
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(self.pattern.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                                for a in record.args)
-        record.msg = self.pattern.sub(r"\1[redacted]", str(record.msg))
+        # gunicorn's access log passes one dict of atoms (path, Referer, ...), a subclass that answers "-" for
+        # missing atoms: changed in place, so it stays one; other loggers pass a tuple.
+        if isinstance(record.args, dict):
+            for key, value in list(record.args.items()):
+                record.args[key] = self.redact(value)
+        elif record.args:
+            record.args = tuple(self.redact(value) for value in record.args)
+        record.msg = self.redact(str(record.msg))
         return True
 
 

@@ -31,6 +31,12 @@ def issue(user: User, purpose: str, data: str | None = None, minutes: int | None
     return token
 
 
+def void_all(user: User) -> None:
+    """Every outstanding link of the user stops working: each was sent for a password or address that has
+    just changed (call it with that change, in its transaction)."""
+    Token.update(used_at=clock.now()).where((Token.user == user) & Token.used_at.is_null()).execute()
+
+
 def external_url(endpoint: str, **values) -> str:
     """An absolute link built from PORTAL_BASE_URL, never from the request's Host header (works in the CLI too)."""
     base = urlsplit(current_app.config["BASE_URL"])

@@ -71,6 +71,7 @@ def confirm_email_change(token: str) -> User:
         old = user.email
         User.update(**accounts.with_keys({"email": found.data})).where(User.id == user.id).execute()
         user.email, user.email_key = found.data, found.data.lower()
+        links.void_all(user)  # links sent to the old address must not outlive it
         audit.record("profile.email_changed", subject=user, actor=user, before=old, after=found.data)
         outbox.queue(old, "your e-mail address was changed", "email_changed", user=user, old_email=old,
                      new_email=found.data)

@@ -1,0 +1,183 @@
+"""Account take-over by someone who holds one thing of the owner's: their mailbox, an administrator's session,
+or an old link. Each test makes the attack through the test client."""
+import re
+
+import pytest
+
+from portal.models import Authenticator, OutboxMessage, Token, User
+from tests import helpers
+
+RESET = re.compile(r"/new-password/([A-Za-z0-9_-]+)")
+RECOVER = re.compile(r"/recover/([A-Za-z0-9_-]+)")
+CONFIRM = re.compile(r"/profile/email/([A-Za-z0-9_-]+)")
+NEW_PASSWORD = "Brand-New-Harbor-77"
+
+
+def last_mail(to: str | None = None) -> OutboxMessage:
+    query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
+    return (query.where(OutboxMessage.to_address == to) if to else query).get()
+
+
+def link_token(pattern: re.Pattern, to: str | None = None) -> str:
+    return pattern.search(helpers.mail_text(last_mail(to))).group(1)
+
+
+def mailed_reset_link(client, user_id: str = "jdoe") -> str:
+    """New Password, as anyone who knows a User ID can ask for it; the link goes to the owner's mailbox."""
+    helpers.post_form(client, "/new-password", {"user_id": user_id})
+    return link_token(RESET)
+
+
+def set_password_by_link(client, token: str, password: str = NEW_PASSWORD):
+    return helpers.post_form(client, f"/new-password/{token}", {"password": password, "confirm": password})
+
+
+def ask_for_recovery_link(client, password: str = helpers.PASSWORD):
+    helpers.enter_password(client, password=password)
+    return helpers.post_form(client, "/sign-in/lost-device", {}, token_from="/sign-in/verify")
+
+
+@pytest.fixture
+def enrolled(app, user, clock):
+    """The owner, enrolled and signed out; returns the authenticator's secret."""
+    owner = app.test_client()
+    secret = helpers.enroll(owner)
+    helpers.post_form(owner, "/sign-out", {}, token_from="/")
+    clock.advance(seconds=30)
+    return secret
+
+
+# --- the mailbox alone ---------------------------------------------------------------------------
+
+def test_the_mailbox_alone_cannot_replace_both_factors(app, enrolled, clock):
+    """New Password -> sign in with it -> "Lost your device?" would hand the whole account to whoever reads
+    the mail; the second link is refused, on the page and by mail, until the pause is over."""
+    attacker = app.test_client()
+    assert set_password_by_link(attacker, mailed_reset_link(attacker)).status_code == 303
+    mails_before = OutboxMessage.select().count()
+    response = ask_for_recovery_link(attacker, NEW_PASSWORD)
+    assert response.headers["Location"] == "/sign-in/verify"
+    page = attacker.get("/sign-in/verify").data.decode()
+    assert "not available for this User ID until 2026-03-23" in page and "backup code" in page
+    assert not Token.select().where(Token.purpose == "recovery").exists()
+    assert Authenticator.select().count() == 1
+    notice = last_mail()
+    assert OutboxMessage.select().count() == mails_before + 1 and "No link was sent" in helpers.mail_text(notice)
+    assert "no link to register a new authenticator" in notice.subject
+
+    # The owner was told when the password was set, and after the pause mailed recovery works again.
+    changed = OutboxMessage.get(OutboxMessage.subject == "Portal: your password was changed")
+    assert "until 2026-03-23" in helpers.mail_text(changed)
+    clock.advance(days=7, minutes=1)
+    assert ask_for_recovery_link(app.test_client(), NEW_PASSWORD).headers["Location"] == "/sign-in/lost-device"
+    assert Token.select().where(Token.purpose == "recovery").exists()
+
+
+def test_after_a_mailed_recovery_new_password_sends_no_link(app, enrolled, clock):
+    owner = app.test_client()
+    earlier = mailed_reset_link(app.test_client())  # an attacker's link from before the recovery
+    ask_for_recovery_link(owner)
+    assert helpers.post_form(owner, f"/recover/{link_token(RECOVER)}", {}).headers["Location"] == "/sign-in/enroll"
+
+    attacker = app.test_client()
+    helpers.post_form(attacker, "/new-password", {"user_id": "jdoe"})
+    mail = last_mail()
+    assert "not available" in mail.subject and not RESET.search(helpers.mail_text(mail))
+    assert "until 2026-03-23" in helpers.mail_text(mail)
+    assert attacker.get(f"/new-password/{earlier}").status_code == 410  # voided, or paused at the least
+    before = User.get_by_id(1).password_hash
+    response = helpers.post_form(attacker, f"/new-password/{earlier}", {"password": NEW_PASSWORD,
+                                                                        "confirm": NEW_PASSWORD},
+                                 token_from="/new-password")
+    assert response.status_code == 410 and User.get_by_id(1).password_hash == before
+
+
+def test_a_reset_link_asked_for_before_a_mailed_recovery_is_refused_after_it(app, enrolled, clock):
+    from portal.services import links
+
+    with helpers.context():
+        token = links.issue(User.get(), links.PASSWORD_RESET)
+    owner = app.test_client()
+    ask_for_recovery_link(owner)
+    helpers.post_form(owner, f"/recover/{link_token(RECOVER)}", {})
+    page = app.test_client().get(f"/new-password/{token}")
+    assert page.status_code == 410 and "replaced through an e-mailed link" in page.data.decode()
+
+
+def test_a_reset_sent_by_a_company_administrator_still_works_after_a_mailed_recovery(app, company, enrolled, clock):
+    from portal.services import admin
+
+    boss = helpers.make_user(company, "boss", role="company-admin")
+    owner = app.test_client()
+    ask_for_recovery_link(owner)
+    helpers.post_form(owner, f"/recover/{link_token(RECOVER)}", {})
+    with helpers.context():
+        admin.send_password_reset(boss, User.get(User.user_id == "jdoe"))
+    token = link_token(RESET, "jdoe@acme.example")
+    assert set_password_by_link(app.test_client(), token).headers["Location"] == "/sign-in"
+
+
+# --- links that outlive their purpose ------------------------------------------------------------
+
+def test_a_reset_link_from_before_a_password_change_no_longer_works(app, user, clock):
+    owner = app.test_client()
+    secret = helpers.enroll(owner)
+    stolen = mailed_reset_link(app.test_client())
+    clock.advance(seconds=30)
+    code = helpers.code_now(secret)
+    helpers.post_form(owner, "/profile/password", {"current_password": helpers.PASSWORD, "code": code,
+                                                    "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert helpers.enter_password(app.test_client(), password=NEW_PASSWORD).status_code == 303  # changed
+    assert app.test_client().get(f"/new-password/{stolen}").status_code == 410
+
+
+def test_a_welcome_link_dies_when_the_password_is_set_through_a_reset_link(app, company, clock):
+    from portal.services import admin
+
+    boss = helpers.make_user(company, "boss", role="company-admin")
+    with helpers.context():
+        admin.create_user(boss, {"user_id": "newbie", "email": "newbie@acme.example", "first_name": "New",
+                                 "last_name": "Bie"})
+    welcome = link_token(RESET, "newbie@acme.example")
+    reset = mailed_reset_link(app.test_client(), "newbie")
+    assert set_password_by_link(app.test_client(), reset).status_code == 303
+    assert app.test_client().get(f"/new-password/{welcome}").status_code == 410
+
+
+def test_an_email_change_link_dies_after_a_password_change(app, user, clock):
+    from portal.services import links
+
+    with helpers.context():
+        token = links.issue(User.get(), links.EMAIL_CHANGE, data="thief@evil.example")
+    mailed_reset = mailed_reset_link(app.test_client())
+    set_password_by_link(app.test_client(), mailed_reset)
+    assert app.test_client().get(f"/profile/email/{token}").status_code == 410
+    assert User.get().email == "jdoe@acme.example"
+
+
+def test_links_the_person_asks_for_last_fifteen_minutes(app, enrolled, clock):
+    reset = mailed_reset_link(app.test_client())
+    ask_for_recovery_link(app.test_client())
+    recover = link_token(RECOVER)
+    clock.advance(minutes=15, seconds=1)
+    client = app.test_client()
+    assert client.get(f"/new-password/{reset}").status_code == 410
+    assert client.get(f"/recover/{recover}").status_code == 410
+
+
+def test_no_usable_token_is_stored_in_clear(app, enrolled, clock, monkeypatch):
+    """Links are stored as hashes and waiting mail encrypted: a dump of every table holds no working link."""
+    from portal import mail
+    from portal.db import db
+    from portal.models import ALL_MODELS
+
+    def server_down(message):
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(mail, "send", server_down)  # the mails wait in the outbox
+    client = app.test_client()
+    helpers.post_form(client, "/new-password", {"user_id": "jdoe"})
+    ask_for_recovery_link(client)
+    assert OutboxMessage.select().where(OutboxMessage.status == "queued").count() == 2
+    dump = repr([db.execute_sql(f'SELECT * FROM "{m._meta.table_name}"').fetchall() for m in ALL_MODELS])
+    assert "/new-password/" not in dump and "/recover/" not in dump
