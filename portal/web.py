@@ -9,7 +9,7 @@ from flask import current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal import htmx
+from portal import fields, htmx
 from portal.ratelimits import retry_after_seconds
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -55,16 +55,24 @@ def safe_next(value: str | None) -> str | None:
     return value
 
 
-def _security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
     # same-origin: Portal's own pages send a Referer to Portal (Flask-WTF's HTTPS check of CSRF needs it), and
     # no other site ever gets one, so a link token in an address cannot leak to another site.
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+_SECURITY_HEADER_NAMES = tuple(name.lower() for name, _value in SECURITY_HEADERS)
+
+
+def _security_headers(response):
+    headers = response.headers
+    # Each unless the view set its own; one pass over the headers rather than one per name.
+    present = set(headers.keys(lower=True))
+    headers.extend([pair for pair, name in zip(SECURITY_HEADERS, _SECURITY_HEADER_NAMES) if name not in present])
     if current_app.config["HSTS"]:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint != "static":
@@ -134,6 +142,7 @@ class RedactLinkTokens(logging.Filter):
 
 
 def init_app(app) -> None:
+    fields.init_app(app)
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
