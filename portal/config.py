@@ -29,6 +29,7 @@ DEFAULTS = {
     "CODE_ATTEMPTS_PER_SIGNIN": 5,
     "CODE_FAILURES_BEFORE_BLOCK": 10,  # wrong codes in a row, across sign-ins
     "CODE_BLOCK_SECONDS": 15 * 60,
+    "CODE_RESTS_BEFORE_CLOSING": 3,  # rests without a correct code; at the next limit the code step closes
     "PASSWORD_FAILURES_BEFORE_BLOCK": 10,  # wrong passwords in a row; then only an administrator can reset
     "BACKUP_CODE_COUNT": 10,
     # One factor recovered through a mailed link: the other cannot be recovered by mail for this many days.

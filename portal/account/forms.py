@@ -22,13 +22,15 @@ class CurrentPasswordMixin:
                                       render_kw={"autocomplete": "current-password"})
 
 
-class EmailForm(CurrentPasswordMixin, FlaskForm):
+class EmailForm(CurrentPasswordMixin, CodeForm):
+    """A new address: the current password and a code first (a stolen session must not redirect the mail)."""
+
     email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254)],
                         render_kw={"autocomplete": "email", "type": "email"})
 
 
-class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, FlaskForm):
-    pass
+class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, CodeForm):
+    """The current password and a code, then the new password twice."""
 
 
 class ReauthForm(CodeForm):

@@ -10,7 +10,9 @@ from portal.account.forms import DetailsForm, EmailForm, PasswordChangeForm, Ver
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.services import ServiceError, admin, consent, mfa, profile, user_search
-from portal.ratelimits import by_link, limited
+from portal.auth.views import restart
+from portal.ratelimits import by_link, by_session, limited
+from portal.services.signin import SignInRestart
 from portal.web import client_ip, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
@@ -62,11 +64,15 @@ def profile_page():
 
 @bp.route("/profile/email", methods=["POST"])
 @login_required
+@limited("RATE_LIMIT_REAUTH", by_session)
 def change_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            address = profile.request_email_change(current_user, form.email.data, form.current_password.data)
+            address = profile.request_email_change(state.active(), form.email.data, form.current_password.data,
+                                                   form.code.data, client_ip(), state.browser())
+        except SignInRestart as error:
+            return restart(error.message)
         except ServiceError as error:
             show_error(form, error)
         else:
@@ -94,11 +100,15 @@ def confirm_email(token):
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 @login_required
+@limited("RATE_LIMIT_REAUTH", by_session)
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            profile.change_password(state.active(), form.current_password.data, form.password.data)
+            profile.change_password(state.active(), form.current_password.data, form.code.data, form.password.data,
+                                    client_ip(), state.browser())
+        except SignInRestart as error:
+            return restart(error.message)
         except ServiceError as error:
             show_error(form, error)
         else:

@@ -59,7 +59,8 @@ def recover(token):
     form = RecoverForm()
     if form.validate_on_submit():
         try:
-            started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent())
+            started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent(),
+                                       state.browser())
         except ServiceError as error:
             form.password.errors.append(error.message)
         else:

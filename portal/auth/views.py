@@ -52,7 +52,7 @@ def sign_in():
     form = SignInForm()
     if form.validate_on_submit():
         try:
-            started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent())
+            started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent(), state.browser())
         except ServiceError as error:
             form.form_errors.append(error.message)
         else:

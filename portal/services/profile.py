@@ -4,10 +4,8 @@ from __future__ import annotations
 from portal import clock
 from portal.db import db
 from portal.models import LoginSession, User
-from portal.security import passwords
-from portal.services import ServiceError, accounts, audit, links, outbox
+from portal.services import ServiceError, accounts, audit, links, outbox, reauth
 
-WRONG_PASSWORD = "The current password is not correct."
 
 
 def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
@@ -27,18 +25,19 @@ def update_details(user: User, first_name: str, last_name: str, phone: str) -> U
     return user
 
 
-def _check_current_password(user: User, password: str) -> None:
-    if not passwords.verify_password(user.password_hash, password or ""):
-        audit.record("profile.wrong_current_password", subject=user)
-        raise ServiceError(WRONG_PASSWORD, "current_password")
+def _confirm(login_session: LoginSession, password: str, code: str, ip: str, browser: str | None) -> None:
+    reauth.confirm_identity(login_session, password, code, ip, browser, password_field="current_password")
 
 
-def request_email_change(user: User, new_email: str, current_password: str) -> str:
-    """Mail a confirmation link to the new address and a notice to the old; nothing changes until confirmed."""
+def request_email_change(login_session: LoginSession, new_email: str, current_password: str, code: str,
+                         ip: str = "", browser: str | None = None) -> str:
+    """Mail a confirmation link to the new address and a notice to the old; nothing changes until confirmed.
+    The current password and a code come first, counted like sign-in attempts."""
+    user = login_session.user
     address = accounts.clean_email(new_email)
     if address.lower() == user.email_key:
         raise ServiceError("That is already your e-mail address.", "email")
-    _check_current_password(user, current_password)
+    _confirm(login_session, current_password, code, ip, browser)
     with db.atomic():
         token = links.issue(user, links.EMAIL_CHANGE, data=address)
         audit.record("profile.email_change_requested", subject=user, actor=user)
@@ -78,11 +77,12 @@ def confirm_email_change(token: str) -> User:
     return user
 
 
-def change_password(login_session: LoginSession, current_password: str, new_password: str) -> None:
-    """Needs the current password; other sessions end, this one stays."""
+def change_password(login_session: LoginSession, current_password: str, code: str, new_password: str,
+                    ip: str = "", browser: str | None = None) -> None:
+    """Needs the current password and a code; other sessions and every outstanding link end, this session stays."""
     user = login_session.user
-    _check_current_password(user, current_password)
     accounts.check_password_policy(user, new_password)
+    _confirm(login_session, current_password, code, ip, browser)
     with db.atomic():
         accounts.store_password(user, new_password, keep=login_session)
         audit.record("password.changed", subject=user, actor=user)

@@ -39,7 +39,7 @@ def _when(moment: dt.datetime) -> str:
 
 def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
     """Sign in with one of the backup codes instead of an authenticator code; each works once."""
-    mfa.reserve_attempt(pending)
+    mfa.reserve_attempt(pending, backup_code=True)
     now = clock.now()
     used = (BackupCode.update(used_at=now)
             .where((BackupCode.user == pending.user_id) & (BackupCode.code_hash == mfa.backup_code_hash(code))
@@ -86,13 +86,13 @@ def recovery_user(token: str) -> User:
 
 
 def recover(token: str, pending: LoginSession | None, password: str | None, ip: str,
-            user_agent: str) -> sessions.Started:
+            user_agent: str, browser: str | None = None) -> sessions.Started:
     """Follow a recovery link: the old authenticator and backup codes go, every session ends, and a new
     pending sign-in must register a new authenticator at once. Without this browser's pending sign-in
     for the same user, the password is asked again."""
     user = recovery_user(token)
     if pending is None or pending.user_id != user.id:
-        signin.check_password(user.user_id, password or "", ip)
+        signin.check_password(user.user_id, password or "", ip, browser)
     elif not user.active or user.is_expired(clock.today()):
         raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
     with db.atomic():
@@ -110,9 +110,11 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
 
 
 def forget_authenticator(user: User) -> None:
-    """Delete the authenticator and all backup codes and end every session (call inside a transaction)."""
+    """Delete the authenticator and all backup codes and end every session (call inside a transaction); the
+    new authenticator starts with an open code step."""
     Authenticator.delete().where(Authenticator.user == user).execute()
     BackupCode.delete().where(BackupCode.user == user).execute()
+    User.update(mfa.SECOND_FACTOR_CLEARED).where(User.id == user.id).execute()
     sessions.end_all(user)
 
 

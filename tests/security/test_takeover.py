@@ -1,5 +1,6 @@
 """Account take-over by someone who holds one thing of the owner's: their mailbox, an administrator's session,
 or an old link. Each test makes the attack through the test client."""
+import datetime as dt
 import re
 
 import pytest
@@ -181,3 +182,111 @@ def test_no_usable_token_is_stored_in_clear(app, enrolled, clock, monkeypatch):
     assert OutboxMessage.select().where(OutboxMessage.status == "queued").count() == 2
     dump = repr([db.execute_sql(f'SELECT * FROM "{m._meta.table_name}"').fetchall() for m in ALL_MODELS])
     assert "/new-password/" not in dump and "/recover/" not in dump
+
+
+# --- guessing with a stolen session ---------------------------------------------------------------
+
+@pytest.mark.parametrize("path, fields", [
+    ("/profile/password", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    ("/profile/email", {"email": "thief@evil.example"}),
+    ("/security/confirm", {}),
+])
+def test_a_stolen_session_cannot_guess_the_password(app, user, clock, path, fields):
+    """Wrong current passwords count like sign-in failures, and five of them end the session."""
+    thief = app.test_client()
+    secret = helpers.enroll(thief)
+    password_field = "password" if path == "/security/confirm" else "current_password"
+    statuses = []
+    for guess in range(6):
+        page = thief.get("/profile" if path == "/profile/email" else path)
+        if page.status_code != 200:
+            statuses.append(page.status_code)
+            break
+        response = thief.post(path, data={"csrf_token": helpers.csrf_token(page.data), **fields,
+                                          password_field: f"Guess-{guess}-Harbor", "code": helpers.code_now(secret)})
+        statuses.append(response.status_code)
+    assert statuses[-1] == 303 and len(statuses) <= 6  # signed out after the fifth wrong password
+    assert thief.get("/").status_code == 303
+    assert "signed out after too many wrong passwords" in thief.get("/sign-in").data.decode()
+    from portal.models import KnownBrowser
+    # Counted as at sign-in: on the browser that signed in (a thief with both cookies), toward forgetting it.
+    assert KnownBrowser.get().failed_password_count == 5
+    assert User.get().email == "jdoe@acme.example"
+
+
+# --- locking the owner out ------------------------------------------------------------------------
+
+def wrong_passwords(client, user_id: str, count: int):
+    for n in range(count):
+        helpers.enter_password(client, user_id, f"Wrong-{n}-Lantern")
+
+
+def test_anyone_can_block_a_user_id_but_not_in_the_owners_browser(app, user, clock):
+    owner = app.test_client()
+    secret = helpers.enroll(owner)
+    helpers.post_form(owner, "/sign-out", {}, token_from="/")
+    attacker = app.test_client()
+    for variant in ("JDOE", "jdoe", "ｊｄｏｅ", "Jdoe", "jDoe"):  # case and width variants are the same User ID
+        wrong_passwords(attacker, variant, 2)
+    assert User.get().password_blocked_at is not None
+    assert "/sign-in/verify" not in helpers.enter_password(app.test_client()).headers.get("Location", "")
+    helpers.sign_in(owner, secret, clock_=clock)  # the owner's browser signed in before: not blocked
+    assert owner.get("/").status_code == 200
+    blocked = OutboxMessage.get(OutboxMessage.subject.contains("blocked"))
+    assert "browsers where you have signed in before" in helpers.mail_text(blocked)
+
+
+def test_a_known_browser_counts_its_own_wrong_passwords(app, user, clock):
+    owner = app.test_client()
+    secret = helpers.enroll(owner)
+    helpers.post_form(owner, "/sign-out", {}, token_from="/")
+    wrong_passwords(owner, "jdoe", 9)
+    helpers.sign_in(owner, secret, clock_=clock)  # the right one starts its count again
+    helpers.post_form(owner, "/sign-out", {}, token_from="/")
+    wrong_passwords(owner, "jdoe", 10)  # then the browser is forgotten, and counts like any other
+    assert User.get().password_blocked_at is None
+    from portal.models import KnownBrowser
+    assert KnownBrowser.select().count() == 0
+    wrong_passwords(owner, "jdoe", 10)
+    assert User.get().password_blocked_at is not None
+
+
+def test_the_code_step_closes_after_three_rests_until_a_backup_code(app, user, clock):
+    client = app.test_client()
+    secret = helpers.enroll(client)
+    helpers.post_form(client, "/sign-out", {}, token_from="/")
+    from portal.services import mfa
+    with helpers.context():
+        backup = mfa.replace_backup_codes(User.get())[0]
+    for _rest in range(4):  # ten wrong codes (two sign-ins of five), four times, 15 minutes apart
+        for _ in range(2):
+            helpers.enter_password(client)
+            for _ in range(5):
+                helpers.post_form(client, "/sign-in/verify", {"code": "000000"}, token_from="/sign-in/verify")
+        clock.advance(minutes=16)
+    assert User.get().code_step_closed_at is not None
+    assert OutboxMessage.select().where(OutboxMessage.subject.contains("code step of your User ID is closed")).count() == 1
+    # Even the right code is refused now; the pending sign-in stays for a backup code or recovery.
+    helpers.enter_password(client)
+    refused = helpers.post_form(client, "/sign-in/verify", {"code": helpers.code_now(secret)})
+    assert refused.status_code == 200 and "code step of this User ID is closed" in refused.data.decode()
+    response = helpers.post_form(client, "/sign-in/backup-code", {"code": backup})
+    assert response.headers["Location"] == "/"
+    assert User.get().code_step_closed_at is None and User.get().failed_code_count == 0
+
+
+def test_confirming_while_signed_in_honours_a_resting_or_closed_code_step(app, user, clock):
+    client = app.test_client()
+    secret = helpers.enroll(client)
+    User.update(code_step_closed_at=clock.current).execute()
+    clock.advance(seconds=30)
+    response = helpers.post_form(client, "/security/confirm", {"password": helpers.PASSWORD,
+                                                               "code": helpers.code_now(secret)})
+    assert "code step of this User ID is closed" in response.data.decode()
+    User.update(code_step_closed_at=None, code_blocked_until=clock.current + dt.timedelta(minutes=5)).execute()
+    response = helpers.post_form(client, "/security/confirm", {"password": helpers.PASSWORD,
+                                                               "code": helpers.code_now(secret)})
+    assert "You can try again after" in response.data.decode()
+    from portal.models import Authenticator
+    from portal import clock as portal_clock
+    assert Authenticator.get().last_used_step < portal_clock.timestamp() // 30  # the code was not even used
