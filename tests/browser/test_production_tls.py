@@ -161,16 +161,12 @@ def deployment(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium_resolving_host(deployment):
+def chromium_resolving_host(deployment, playwright):
     """Chromium that resolves HOST_NAME to 127.0.0.1 (a name of its own, as a real deployment has)."""
-    from playwright.sync_api import sync_playwright
-
-    manager = sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=[*LAUNCH_ARGS, f"--host-resolver-rules=MAP {HOST_NAME} 127.0.0.1"])
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=[*LAUNCH_ARGS, f"--host-resolver-rules=MAP {HOST_NAME} 127.0.0.1"])
     yield browser
     browser.close()
-    manager.stop()
 
 
 @pytest.fixture
