@@ -425,6 +425,10 @@ class Cpu:
         return Cpu(self.server - other.server, self.database - other.database, self.client - other.client,
                    self.machine - other.machine)
 
+    def __add__(self, other: "Cpu") -> "Cpu":
+        return Cpu(self.server + other.server, self.database + other.database, self.client + other.client,
+                   self.machine + other.machine)
+
     def other(self) -> float:
         """CPU of everything else on the machine (other people's work)."""
         return max(self.machine - self.server - self.database - self.client, 0.0)

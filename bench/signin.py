@@ -13,10 +13,11 @@ sign-ins for --seconds, each with a user of its own (a TOTP step is accepted onc
 GET /sign-in alone for --page-seconds. It prints sign-ins per second, p50/p95 latencies, errors, the
 cost of one argon2id verification alone and the ratio of a sign-in's server CPU to it.
 
-Then (unless --no-fst) the same clients do complete sign-ins for --seconds against Flask-Security-Too
-(bench/fst/app.py, in a virtualenv of its own made from bench/fst/requirements.txt, see bench/_fst.py): TOTP
-required, the same argon2id parameters, the same gunicorn workers and threads, a SQLite file. The steps are
-its own (/login, /tf-validate, /) under Portal's step names, and the report ends with Portal / FST.
+Unless --no-fst, the same clients do as many complete sign-ins against Flask-Security-Too (bench/fst/app.py, in
+a virtualenv of its own made from bench/fst/requirements.txt, see bench/_fst.py): TOTP required, the same
+argon2id parameters, the same gunicorn workers and threads, a SQLite file; its steps are its own (/login,
+/tf-validate, /) under Portal's step names. The two take turns in --rounds rounds of --seconds / --rounds
+each (so that other people's load falls on both alike), and the report ends with Portal / FST.
 
 Production argon2 parameters are kept: ambient PORTAL_* variables are ignored. Each simulated browser
 sends an X-Forwarded-For address of its own (PORTAL_PROXY_COUNT=1), as real visitors come from many
@@ -65,9 +66,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--hash-samples", type=int, default=20, help="argon2 verifications to time (default 20)")
     parser.add_argument("--database-url", help="postgresql://USER@127.0.0.1:5432/NAME instead of a temporary "
                                                "SQLite file (the database is created when missing)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of sign-ins, alternating with "
+                                                                "Flask-Security-Too's (default 2)")
     parser.add_argument("--no-fst", action="store_true", help="skip the Flask-Security-Too reference run")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.seconds <= 0 or args.page_seconds <= 0 or args.users < 1 or args.hash_samples < 1:
+    if min(args.rounds, args.clients, args.users, args.hash_samples) < 1 or args.seconds <= 0 or args.page_seconds <= 0:
         parser.error("--clients, --seconds, --page-seconds, --users and --hash-samples must be positive")
     _data.check_database_url(parser, args.database_url)
     return args
@@ -154,9 +157,10 @@ def client_loop(job, port: int, pool: AccountPool | None, deadline: float, stop:
 
 
 def run_phase(name: str, job, port: int, master: int, clients: int, seconds: float,
-              pool: AccountPool | None = None) -> PhaseResult:
-    """`clients` threads repeat `job` until `seconds` have passed; the last jobs are allowed to finish."""
-    result, lock, stop = PhaseResult(name), threading.Lock(), threading.Event()
+              pool: AccountPool | None = None, into: PhaseResult | None = None) -> PhaseResult:
+    """`clients` threads repeat `job` until `seconds` have passed; the last jobs are allowed to finish. With
+    `into`, the run is added to that result (one of several rounds)."""
+    result, lock, stop = into or PhaseResult(name), threading.Lock(), threading.Event()
     cpu_before, start = _data.cpu_now(master), time.perf_counter()
     threads = [threading.Thread(target=client_loop, daemon=True,
                                 args=(job, port, pool, start + seconds, stop, result, lock))
@@ -169,8 +173,8 @@ def run_phase(name: str, job, port: int, master: int, clients: int, seconds: flo
                 thread.join(0.2)
     finally:
         stop.set()
-    result.elapsed = time.perf_counter() - start
-    result.cpu = _data.cpu_now(master) - cpu_before
+    result.elapsed += time.perf_counter() - start
+    result.cpu = result.cpu + (_data.cpu_now(master) - cpu_before)
     return result
 
 
@@ -276,10 +280,15 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
     print(f"Inserted {args.users} users with enrolled authenticators; starting gunicorn on port {port}.")
     options = ("--workers", str(WORKERS), "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "wsgi:app")
     server = cleanup.enter_context(_server.gunicorn(env, workdir / "gunicorn.log", port, options))
+    fst = None if args.no_fst else cleanup.enter_context(fst_reference(args, workdir, env))
     run_phase("warm-up", sign_in, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
-    signins = run_phase(f"Complete sign-ins ({args.seconds:g} s)", sign_in, port, server.pid,
-                        args.clients, args.seconds, pool)
-    reference = None if args.no_fst else fst_phase(args, workdir, env)
+    signins = PhaseResult(f"Complete sign-ins ({args.seconds:g} s in {args.rounds} rounds)")
+    reference = None if fst is None else PhaseResult(
+        f"Flask-Security-Too, complete sign-ins ({args.seconds:g} s in {args.rounds} rounds; /login, /tf-validate, /)")
+    for _ in range(args.rounds):  # alternating, so that other people's load falls on both sides alike
+        run_phase(signins.name, sign_in, port, server.pid, args.clients, args.seconds / args.rounds, pool, signins)
+        if fst is not None:
+            fst(reference, args.seconds / args.rounds)
     page = run_phase(f"Sign-in page alone, GET /sign-in without cookies ({args.page_seconds:g} s)",
                      sign_in_page, port, server.pid, args.clients, args.page_seconds)
     print_header(args, _data.describe(args.database_url), hash_cost, load, _server.worker_kind(workdir / "gunicorn.log"))
@@ -290,8 +299,10 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
         compare(signins, reference, bool(args.database_url))
 
 
-def fst_phase(args, workdir: Path, env: dict) -> PhaseResult:
-    """The same clients and seconds against Flask-Security-Too, in its own virtualenv and gunicorn."""
+@contextlib.contextmanager
+def fst_reference(args, workdir: Path, env: dict):
+    """Flask-Security-Too in its own virtualenv and gunicorn, seeded and warmed up; yields run(into, seconds),
+    which lets the same clients sign in there and adds the round to `into`."""
     bin_dir = _fst.virtualenv()
     fst_env = _fst.environment(workdir, env)
     pool = AccountPool(_fst.seed(bin_dir, fst_env, workdir, args.users))
@@ -302,8 +313,7 @@ def fst_phase(args, workdir: Path, env: dict) -> PhaseResult:
 
     with _fst.server(bin_dir, fst_env, workdir, port) as server:
         run_phase("warm-up", job, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
-        return run_phase(f"Flask-Security-Too, complete sign-ins ({args.seconds:g} s; /login, /tf-validate, /)",
-                         job, port, server.pid, args.clients, args.seconds, pool)
+        yield lambda into, seconds: run_phase(into.name, job, port, server.pid, args.clients, seconds, pool, into)
 
 
 def compare(portal: PhaseResult, reference: PhaseResult, postgres: bool) -> None:
