@@ -42,3 +42,10 @@ class VersionForm(FlaskForm):
     """Accepting or choosing about a text: the version read is sent back, so a newer text asks again."""
 
     version = HiddenField()
+
+
+class ConfirmEmailForm(FlaskForm):
+    """Confirming a new address from its mailbox; the password only when an administrator started the change."""
+
+    password = PasswordField("Password", validators=[Length(max=_MAX_PASSWORD)],
+                             render_kw={"autocomplete": "current-password"})

@@ -6,18 +6,21 @@ from flask_login import current_user, login_required
 
 from portal import clock, htmx
 from portal.account import bp
-from portal.account.forms import DetailsForm, EmailForm, PasswordChangeForm, VersionForm
+from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
-from portal.services import ServiceError, admin, consent, mfa, profile, user_search
+from portal.services import (ServiceError, SignInRestart, administrators, consent, email_change, mfa, profile,
+                             user_search)
 from portal.auth.views import restart
 from portal.ratelimits import by_link, by_session, limited
-from portal.services.signin import SignInRestart
 from portal.web import client_ip, show_error
 
-# Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
+# Pages a signed-in person may see before accepting the Terms and making the personal-data choice: the choices
+# themselves, saving the backup codes, signing out, and the pages of mailed links (a contact person's activation
+# is not even theirs).
 _GATE_FREE = {"static", "ops.healthz", "account.terms", "account.personal_settings", "account.confirm_email",
-              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes"}
+              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes", "auth.recover",
+              "auth.set_new_password", "contacts.activate"}
 
 
 @bp.before_app_request
@@ -41,7 +44,7 @@ def home():
     expiring_soon = user.valid_until <= clock.today() + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
     return render_template("account/home.html", user=user, company=user.company, codes_waiting=codes_waiting,
                            expiring_soon=expiring_soon,
-                           administrators=list(admin.active_administrators(user.company_id)) if expiring_soon else [],
+                           administrators=list(administrators.active(user.company_id)) if expiring_soon else [],
                            admin_counts=user_search.counts_for_home(user.company_id)
                            if user.role == ROLE_COMPANY_ADMIN else None)
 
@@ -86,16 +89,24 @@ def change_email():
 @bp.route("/profile/email/<token>", methods=["GET", "POST"])
 @limited("RATE_LIMIT_LINK", by_link)
 def confirm_email(token):
-    form = VersionForm()
+    form = ConfirmEmailForm()
+    signed_in = current_user if current_user.is_authenticated else None
     try:
-        link = profile.email_change_link(token)
-        if form.validate_on_submit():
-            profile.confirm_email_change(token)
-            flash("Your new e-mail address is confirmed.", "info")
-            return redirect(url_for("account.home"), 303)
+        change = email_change.link(token)
     except ServiceError as error:
         return render_template("auth/link_unusable.html", message=error.message), 410
-    return render_template("account/confirm_email.html", form=form, new_email=link.data)
+    if form.validate_on_submit():
+        try:
+            email_change.confirm(token, signed_in, form.password.data, client_ip(), state.browser())
+        except ServiceError as error:
+            if error.field != "password":
+                return render_template("auth/link_unusable.html", message=error.message), 410
+            form.password.errors.append(error.message)
+        else:
+            flash("Your new e-mail address is confirmed.", "info")
+            return redirect(url_for("account.home"), 303)
+    return render_template("account/confirm_email.html", form=form, change=change,
+                           ask_password=email_change.needs_password(change, signed_in))
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

@@ -7,21 +7,17 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
-from portal.admin.guard import role_required
+from portal.admin.guard import in_own_company, role_required
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.web import show_error
-from portal.services import ServiceError, admin, user_search
-from portal.services.admin import NeedsConfirmation, NotFound
+from portal.services import NeedsConfirmation, NotFound, ServiceError, admin, links, user_search
 
 company_admin = role_required(ROLE_COMPANY_ADMIN)
 
 
 def _target(user_id: str):
     """The user of the administrator's company; any other is a 404, whatever the URL says."""
-    try:
-        return admin.user_of_company(current_user.company_id, user_id)
-    except NotFound:
-        abort(404)
+    return in_own_company(admin.user_of_company, user_id)
 
 
 def _page_number() -> int:
@@ -55,17 +51,24 @@ def user_details(user_id):
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash("Saved." if changed else "Nothing changed.", "info")
+            flash(_saved_message(changed), "info")
             return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/user.html", form=form, details=admin.details(target), action_form=ActionForm(),
-                           needs_confirmation=needs_confirmation)
+                           needs_confirmation=needs_confirmation, own_record=target.id == current_user.id)
+
+
+def _saved_message(changed: dict) -> str:
+    if "email_pending" in changed:
+        return (f"{'Saved. ' if len(changed) > 1 else ''}A confirmation link was sent to "
+                f"{changed['email_pending']}: the address changes when its owner opens it.")
+    return "Saved." if changed else "Nothing changed."
 
 
 ACTIONS = {
     "reset-mfa": ("Reset MFA", "This deletes the authenticator and all backup codes of {user} and signs out "
                                "their sessions. They register a new authenticator at their next sign-in."),
     "send-password-reset": ("Send password reset", "{user} gets an e-mail with a link to set a new password "
-                                                   "(valid 24 hours). Using it also lifts a password block."),
+                                                   "(valid {lifetime}). Using it also lifts a password block."),
     "extend": ("Extend Valid Until by one year", "Valid Until of {user} moves one year ahead."),
     "deactivate": ("Deactivate", "{user} can no longer sign in, and their sessions end. Their history stays."),
     "activate": ("Activate", "{user} can sign in again (until Valid Until)."),
@@ -108,7 +111,9 @@ def user_action(user_id, action):
             flash(error.message, "error")
         return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
-                           explanation=explanation.format(user=target.user_id), confirm_value="yes")
+                           explanation=explanation.format(user=target.user_id,
+                                                          lifetime=links.lifetime_words(links.ADMIN_RESET)),
+                           confirm_value="yes")
 
 
 @bp.route("/users/extend", methods=["POST"])

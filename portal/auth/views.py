@@ -11,8 +11,7 @@ from portal import htmx
 from portal.auth import bp, state
 from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
 from portal.security import totp
-from portal.services import ServiceError, mfa, signin
-from portal.services.signin import SignInRestart
+from portal.services import ServiceError, SignInRestart, mfa, signin
 from portal.ratelimits import by_session, by_user_id, limited
 from portal.web import client_ip, safe_next, show_error, user_agent
 
@@ -79,10 +78,12 @@ def verify_code():
         return no_pending()
     if not mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
-    return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html")
+    closed = mfa.CODE_STEP_CLOSED if mfa.code_step_closed(pending.user_id) else None
+    return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html",
+                         closed_notice=closed)
 
 
-def second_factor(pending, form, check, page: str, fragment: str):
+def second_factor(pending, form, check, page: str, fragment: str, **context):
     """A code step (authenticator code or backup code): check(pending, code, ip) completes the sign-in."""
     if form.validate_on_submit():
         try:
@@ -95,7 +96,7 @@ def second_factor(pending, form, check, page: str, fragment: str):
             next_url = state.take_next()
             state.begin(started)
             return htmx.redirect(next_url or home_url())
-    return htmx.render(page, fragment, form=form)
+    return htmx.render(page, fragment, form=form, **context)
 
 
 def _qr_svg(uri: str) -> Markup:

@@ -1,10 +1,9 @@
 """Contact persons: created by Company Administrators, shown only after confirming by an e-mailed link.
 
-The link (128+ bits, stored hashed, 7 days, single use) is superseded by each new one; opening it changes
+The link (256 bits, stored hashed, single use, CONTACT_LINK_DAYS) is superseded by each new one; opening it changes
 nothing until the person presses Activate or Cancel."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from portal import clock
@@ -12,16 +11,10 @@ from portal.db import db
 from portal.models import (CONTACT_ACTIVE, CONTACT_DECLINED, CONTACT_INACTIVE, CONTACT_PENDING, CONTACT_STATUSES,
                            Company, ContactEvent, ContactPerson, User)
 from portal.security.tokens import hash_token, new_token
-from portal.services import ServiceError, accounts, admin, audit, links, outbox
+from portal.services import NotFound, ServiceError, accounts, administrators, audit, links, outbox
 from portal.services.user_search import PAGE_SIZE
 
-LINK_DAYS = 7
 FIELDS = ("first_name", "last_name", "email", "phone", "department")
-
-
-class NotFound(ServiceError):
-    def __init__(self):
-        super().__init__("There is no such contact person in your company.")
 
 
 class ExistingContact(ServiceError):
@@ -42,7 +35,7 @@ class Page:
 def of_company(company_id: int, contact_id: int) -> ContactPerson:
     contact = ContactPerson.get_or_none((ContactPerson.id == contact_id) & (ContactPerson.company == company_id))
     if contact is None:
-        raise NotFound()
+        raise NotFound("There is no such contact person in your company.")
     return contact
 
 
@@ -112,14 +105,14 @@ def create(admin_user: User, values: dict) -> ContactPerson:
 def _send(contact: ContactPerson, actor: User | None) -> None:
     """A new link that supersedes any older one (only one hash is kept)."""
     token, token_hash = new_token()
-    expires = clock.now() + dt.timedelta(days=LINK_DAYS)
+    expires = clock.now() + links.lifetime(links.CONTACT_ACTIVATION)
     ContactPerson.update(activation_token_hash=token_hash, activation_expires_at=expires).where(
         ContactPerson.id == contact.id).execute()
     contact.activation_token_hash, contact.activation_expires_at = token_hash, expires
     company = Company.get_by_id(contact.company_id)
     outbox.queue(contact.email, f"please confirm you are a contact person of {company.name}", "contact_activation",
                  contact=contact, company=company, link=links.external_url("contacts.activate", token=token),
-                 days=LINK_DAYS, expires=expires)
+                 lifetime=links.lifetime_words(links.CONTACT_ACTIVATION), expires=expires)
     _history(contact, "activation_sent", actor, contact.email)
 
 
@@ -165,7 +158,7 @@ def deactivate(admin_user: User, contact: ContactPerson) -> None:
 
 
 def reactivate(admin_user: User, contact: ContactPerson) -> None:
-    """Back to Pending with a new activation e-mail (seed 001: re-activate rather than create anew)."""
+    """Back to Pending with a new activation e-mail (a contact person is re-activated rather than created anew, so the history stays)."""
     with db.atomic():
         ContactPerson.update(status=CONTACT_PENDING).where(ContactPerson.id == contact.id).execute()
         contact.status = CONTACT_PENDING
@@ -201,7 +194,7 @@ def answer(token: str, activate: bool, ip: str = "") -> ContactPerson:
             raise ServiceError(UNUSABLE)
         contact.status = status
         _history(contact, "activated" if activate else "declined", None, ip)
-        for administrator in admin.active_administrators(contact.company_id):
+        for administrator in administrators.active(contact.company_id):
             outbox.queue(administrator.email, f"contact person {contact.full_name} "
                          f"{'activated' if activate else 'declined'}", "contact_answered", user=administrator,
                          contact=contact, activated=activate)

@@ -1,4 +1,4 @@
-"""Account lifecycle (seed 001): warn after 11 months without a sign-in, deactivate after 12, tell Company
+"""Account lifecycle: warn after 11 months without a sign-in, deactivate after 12, tell Company
 Administrators a month before Valid Until, audit expiries, and delete dead sessions, links and old mail.
 
 Set-based and in batches: each batch's change, audit events and mails commit together, so a run that is
@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
 from peewee import Value
 
 from portal import clock
 from portal.db import db
-from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, Token, User
-from portal.services import admin, links, outbox
+from portal.models import AuditEvent, Company, JobLock, KnownBrowser, LoginSession, OutboxMessage, Token, User
+from portal.services import administrators, links, outbox, sessions, user_search
+from portal.services.browsers import FORGET_UNUSED_AFTER
 
 BATCH = 1000
 LEASE = dt.timedelta(minutes=10)
@@ -73,9 +73,7 @@ def _expiry_unrecorded(today: dt.date):
                                          | (User.expired_recorded_for < User.valid_until))
 
 
-def _expiring(today: dt.date):
-    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
-    return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
+_expiring = user_search.expiring
 
 
 def _batches(condition, key, fields, renew, progress, step: str):
@@ -154,7 +152,7 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
         expiring_users = list(User.select().where(expiring & (User.company == company.id))
                               .order_by(User.valid_until, User.user_id_key))
         with db.atomic():
-            for administrator in admin.active_administrators(company.id, today):
+            for administrator in administrators.active(company.id, today):
                 earliest = expiring_users[0].valid_until
                 outbox.queue(administrator.email, f"{len(expiring_users)} User ID(s) of {company.name} expire from "
                              f"{earliest}", "expiry_digest", notice=True, user=administrator, company=company,
@@ -182,16 +180,12 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
 
 
 def _stale(now: dt.datetime):
-    """Sessions past their timeouts, used or expired links, and mail sent long ago (it holds personal data)."""
-    cfg = current_app.config
-    sessions = ((LoginSession.stage == "pending")
-                & (LoginSession.created_at < now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]))) | (
-        (LoginSession.stage == "active")
-        & ((LoginSession.last_seen_at < now - dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
-           | (LoginSession.authenticated_at < now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))))
+    """Sessions past their timeouts, used or expired links, mail sent long ago (it holds personal data) and
+    browsers unused for a year."""
     tokens = Token.expires_at < now - KEEP_SPENT
     mail = (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < now - KEEP_SPENT)
-    return ((LoginSession, sessions), (Token, tokens), (OutboxMessage, mail))
+    browsers = KnownBrowser.last_used_at < now - FORGET_UNUSED_AFTER
+    return ((LoginSession, sessions.timed_out(now)), (Token, tokens), (OutboxMessage, mail), (KnownBrowser, browsers))
 
 
 def purge_stale(now: dt.datetime) -> int:
@@ -209,17 +203,19 @@ def dry_run_counts(now: dt.datetime) -> dict[str, int]:
     return {
         "warned": User.select().where(_warn_due(now)).count(),
         "deactivated": User.select().where(_deactivation_due(now)).count(),
-        "digest_mails": User.select().where((User.company.in_(companies)) & admin.admin_condition(today)).count(),
+        "digest_mails": User.select().where((User.company.in_(companies)) & administrators.condition(today)).count(),
         "digest_users": User.select().where(expiring & User.company.in_(companies)).count(),
         "expired": User.select().where(_expiry_unrecorded(today)).count(),
         "purged": sum(model.select().where(condition).count() for model, condition in _stale(now)),
     }
 
 
-def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None) -> Summary:
-    """One run of the four steps, in order."""
+def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None,
+        now: dt.datetime | None = None) -> Summary:
+    """One run of the four steps, in order, as of `now` (default: the clock). That moment decides what is due for
+    the lifecycle; the mail it queues is due at once, whatever day the run is for."""
     started = time.monotonic()
-    now = clock.now()
+    now = now or clock.now()
     summary = Summary(dry_run=dry_run)
     if dry_run:
         summary.counts = dry_run_counts(now)

@@ -4,8 +4,7 @@ from __future__ import annotations
 from portal import clock
 from portal.db import db
 from portal.models import LoginSession, User
-from portal.services import ServiceError, accounts, audit, links, outbox, reauth
-
+from portal.services import ServiceError, accounts, audit, email_change, outbox, reauth
 
 
 def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
@@ -38,43 +37,8 @@ def request_email_change(login_session: LoginSession, new_email: str, current_pa
     if address.lower() == user.email_key:
         raise ServiceError("That is already your e-mail address.", "email")
     _confirm(login_session, current_password, code, ip, browser)
-    with db.atomic():
-        token = links.issue(user, links.EMAIL_CHANGE, data=address)
-        audit.record("profile.email_change_requested", subject=user, actor=user)
-        outbox.queue(address, "confirm your new e-mail address", "email_change_confirm", user=user,
-                     new_email=address, link=links.external_url("account.confirm_email", token=token))
-        outbox.queue(user.email, "a change of your e-mail address was requested", "email_change_notice",
-                     user=user, new_email=address)
+    email_change.request(user, address)
     return address
-
-
-EMAIL_LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your "
-                       "Profile page to get a new one.")
-
-
-def email_change_link(token: str):
-    """The pending change a confirmation link is for, if usable (looking uses nothing up)."""
-    found = links.peek(token, links.EMAIL_CHANGE)
-    if found is None:
-        raise ServiceError(EMAIL_LINK_UNUSABLE)
-    return found
-
-
-def confirm_email_change(token: str) -> User:
-    """Following the link from the new address makes it the User ID's address."""
-    with db.atomic():
-        found = links.redeem(token, links.EMAIL_CHANGE)
-        if found is None:
-            raise ServiceError(EMAIL_LINK_UNUSABLE)
-        user = found.user
-        old = user.email
-        User.update(**accounts.with_keys({"email": found.data})).where(User.id == user.id).execute()
-        user.email, user.email_key = found.data, found.data.lower()
-        links.void_all(user)  # links sent to the old address must not outlive it
-        audit.record("profile.email_changed", subject=user, actor=user, before=old, after=found.data)
-        outbox.queue(old, "your e-mail address was changed", "email_changed", user=user, old_email=old,
-                     new_email=found.data)
-    return user
 
 
 def change_password(login_session: LoginSession, current_password: str, code: str, new_password: str,

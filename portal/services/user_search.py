@@ -10,11 +10,12 @@ import operator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from flask import current_app
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock
 from portal.db import db
-from portal.models import Authenticator, User
+from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
 
 PAGE_SIZE = 50
 FILTERS = {
@@ -22,13 +23,12 @@ FILTERS = {
     "active": "Active",
     "inactive": "Inactive",
     "expired": "Expired",
-    "expiring": "Expiring within 30 days",
+    "expiring": "Expiring within {days} days",
     "blocked": "Password blocked",
     "no-authenticator": "No authenticator",
     "inactive-11-months": "No sign-in for 11+ months",
 }
 SORTS = {"user_id": "User ID", "last_name": "Last name", "valid_until": "Valid Until", "last_sign_in": "Last sign-in"}
-EXPIRING_DAYS = 30
 # What a result row shows (admin/_user_results.html): selecting only these columns made building the page's query
 # three times cheaper than User and Company whole.
 LISTED = (User.id, User.user_id, User.company, User.first_name, User.last_name, User.email, User.role, User.active,
@@ -66,19 +66,44 @@ def _binary(field):
     return field.collate('"C"') if isinstance(db.obj, PostgresqlDatabase) else field
 
 
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (in code point order, which is byte order
+    in UTF-8): its last character one higher, past the surrogates no text holds; None above U+10FFFF."""
+    while prefix:
+        following = ord(prefix[-1]) + 1
+        following = 0xE000 if 0xD800 <= following < 0xE000 else following
+        if following <= 0x10FFFF:
+            return prefix[:-1] + chr(following)
+        prefix = prefix[:-1]
+    return None
+
+
 def _prefix(field, prefix: str):
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (_binary(field) >= prefix) & (_binary(field) < upper)
+    upper = _successor(prefix)
+    starts = _binary(field) >= prefix
+    return starts if upper is None else starts & (_binary(field) < upper)
+
+
+def filter_labels() -> dict[str, str]:
+    """The filters as a person reads them, with the configured notice period in "Expiring within N days"."""
+    days = current_app.config["EXPIRY_NOTICE_DAYS"]
+    return {name: label.format(days=days) for name, label in FILTERS.items()}
+
+
+def expiring(today: dt.date):
+    """Active users whose Valid Until comes within EXPIRY_NOTICE_DAYS: the one rule behind the filter, the Home
+    counts and the lifecycle job's digest (whose link opens this filter)."""
+    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+    return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
 
 
 def _filter(name: str, today: dt.date):
-    soon = today + dt.timedelta(days=EXPIRING_DAYS)
     has_authenticator = fn.EXISTS(Authenticator.select(Authenticator.id).where(Authenticator.user == User.id))
     return {
         "active": User.active & (User.valid_until >= today),
         "inactive": ~User.active,
         "expired": User.valid_until < today,
-        "expiring": User.active & (User.valid_until >= today) & (User.valid_until <= soon),
+        "expiring": expiring(today),
         "blocked": User.password_blocked_at.is_null(False),
         "no-authenticator": ~has_authenticator,
         "inactive-11-months": User.active & (User.activity_at <= clock.months_before(clock.now(), 11)),
@@ -114,10 +139,11 @@ def _matching_ids(conditions: list, prefix: str, order: tuple, limit: int):
 
 def search(company_id: int | None, query: str = "", filter_name: str = "", sort: str = "user_id",
            page: int = 1) -> Page:
-    """A page of users of one company (or of all, for the Service Center)."""
+    """A page of users of one company (or of all, for the Service Center). A company's list leaves out Service
+    Center staff (the operator's own company has them): they are managed with the `portal` command only."""
     sort = sort if sort in SORTS else "user_id"
     page = max(1, min(page, 10_000))
-    conditions = [] if company_id is None else [User.company == company_id]
+    conditions = [] if company_id is None else [User.company == company_id, User.role != ROLE_SERVICE_CENTER]
     condition = _filter(filter_name, clock.today())
     if condition is not None:
         conditions.append(condition)

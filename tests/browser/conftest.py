@@ -71,30 +71,23 @@ def axe(axe_source, javascript):
 
 
 @pytest.fixture(scope="session")
-def playwright():
-    """Playwright, started once: its sync API cannot be started a second time while it runs."""
+def chromium():
+    """One headless Chromium for the whole run; each test gets its own context (cookies, JS setting)."""
     if not os.path.exists(CHROMIUM):
         _unavailable(f"{CHROMIUM} is missing; install Debian's chromium package")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import Error, sync_playwright
     except ImportError as error:
         _unavailable(f"the playwright package is not installed: {error}")
     manager = sync_playwright().start()
-    yield manager
-    manager.stop()
-
-
-@pytest.fixture(scope="session")
-def chromium(playwright):
-    """One headless Chromium for the whole run; each test gets its own context (cookies, JS setting)."""
-    from playwright.sync_api import Error
-
     try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = manager.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
     except Error as error:
+        manager.stop()
         _unavailable(f"Playwright could not launch {CHROMIUM}: {error}")
     yield browser
     browser.close()
+    manager.stop()
 
 
 @dataclass

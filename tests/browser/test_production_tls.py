@@ -26,7 +26,6 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from playwright.sync_api import expect
 
 from portal.db import open_database
 from portal.models import ALL_MODELS
@@ -161,10 +160,11 @@ def deployment(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium_resolving_host(deployment, playwright):
-    """Chromium that resolves HOST_NAME to 127.0.0.1 (a name of its own, as a real deployment has)."""
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=[*LAUNCH_ARGS, f"--host-resolver-rules=MAP {HOST_NAME} 127.0.0.1"])
+def chromium_resolving_host(chromium, deployment):
+    """Chromium that resolves HOST_NAME to 127.0.0.1 (a name of its own, as a real deployment has), launched
+    by the Playwright of the session's browser (one Playwright per thread)."""
+    browser = chromium.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                           args=[*LAUNCH_ARGS, f"--host-resolver-rules=MAP {HOST_NAME} 127.0.0.1"])
     yield browser
     browser.close()
 

@@ -80,10 +80,13 @@ def test_details_show_status_and_save_only_changes_with_audit(admin_client, work
         "role": "user", "active": "y", "valid_until": "2026-12-31"})
     assert response.status_code == 303
     saved = User.get_by_id(worker.id)
-    assert saved.email == "walt@acme.example" and saved.email_key == "walt@acme.example"
+    assert str(saved.valid_until) == "2026-12-31"
+    assert saved.email == "worker@acme.example"  # a new address waits for its owner's confirmation
     event = AuditEvent.get(AuditEvent.event == "admin.user_updated")
-    assert "walt@acme.example" in event.details and "worker@acme.example" in event.details
-    assert "first_name" not in event.details  # unchanged fields are not recorded
+    assert "2026-12-31" in event.details and "first_name" not in event.details  # unchanged fields: not recorded
+    requested = AuditEvent.get(AuditEvent.event == "admin.email_change_requested")
+    assert "walt@acme.example" in requested.details and "worker@acme.example" in requested.details
+    assert "Waiting for confirmation: walt@acme.example" in admin_client.get("/admin/users/worker").data.decode()
 
 
 def test_far_future_valid_until_needs_confirmation(admin_client, worker):

@@ -16,7 +16,8 @@ def test_lookups_have_indexes(app):
     database = db.obj
     indexed = {(i.table, tuple(i.columns)) for m in ALL_MODELS for i in database.get_indexes(m._meta.table_name)}
     for needed in [("users", ("user_id_key",)), ("users", ("email_key",)), ("login_sessions", ("token_hash",)),
-                   ("tokens", ("token_hash",)), ("backup_codes", ("user_id", "code_hash"))]:
+                   ("tokens", ("token_hash",)), ("backup_codes", ("user_id", "code_hash")),
+                   ("backup_codes", ("user_id", "lookup"))]:
         assert needed in indexed, needed
 
 

@@ -60,7 +60,7 @@ def test_a_plain_user_is_refused_with_the_names_of_the_administrators(app, staff
     worker = helpers.make_user(company, "worker")
     helpers.enroll(app.test_client(), "worker")
     html = staff_client.get("/service-center/users/worker").data.decode()
-    assert "Ask your Company Administrator: Lou Lone (lone)." in html
+    assert "worker must ask a Company Administrator of the company: Lou Lone (lone)." in html
     act(staff_client, "worker", "reset-mfa")
     assert Authenticator.select().where(Authenticator.user == worker.id).exists()
     assert AuditEvent.select().where(AuditEvent.event == "service_center.refused").count() == 1

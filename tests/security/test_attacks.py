@@ -206,8 +206,9 @@ def test_each_link_works_only_for_its_own_purpose(app, company, clock):
     boss = helpers.make_user(company, "boss", role="company-admin")
     target = helpers.make_user(company, "target")
     with app.app_context():
-        tokens = {purpose: links.issue(target, purpose) for purpose in
-                  (links.RECOVERY, links.PASSWORD_RESET, links.EMAIL_CHANGE, links.WELCOME)}
+        tokens = {purpose: links.issue(target, purpose, data='{"email": "new@acme.example"}'
+                                       if purpose == links.EMAIL_CHANGE else None)
+                  for purpose in (links.RECOVERY, links.PASSWORD_RESET, links.EMAIL_CHANGE, links.WELCOME)}
         contact = contacts.create(boss, {"first_name": "C", "last_name": "P", "email": "cp@acme.example"})
     activation = re.search(r"/contact/activate/([A-Za-z0-9_-]+)", helpers.mail_text(OutboxMessage.select().order_by(
         OutboxMessage.id.desc()).get())).group(1)
@@ -222,3 +223,15 @@ def test_each_link_works_only_for_its_own_purpose(app, company, clock):
     assert ContactPerson.get_by_id(contact.id).status == "pending"
     assert User.get_by_id(target.id).password_hash == target.password_hash
     assert admin  # imported for the Company Administrator fixture above
+
+
+def test_addresses_typed_into_names_never_become_links_in_mail(app, company):
+    from portal.services import admin
+
+    boss = helpers.make_user(company, "boss", role="company-admin", last_name="Boss https://evil.example/login")
+    target = helpers.make_user(company, "target")
+    with helpers.context():
+        admin.reset_mfa(boss, target)
+        html = helpers.mail_html(OutboxMessage.get(OutboxMessage.to_address == "target@acme.example"))
+    assert "https://evil.example/login" in html and 'href="https://evil.example' not in html
+    assert '<a href="http://portal.example.test/">' in html  # Portal's own link still is one

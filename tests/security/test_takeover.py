@@ -149,7 +149,7 @@ def test_an_email_change_link_dies_after_a_password_change(app, user, clock):
     from portal.services import links
 
     with helpers.context():
-        token = links.issue(User.get(), links.EMAIL_CHANGE, data="thief@evil.example")
+        token = links.issue(User.get(), links.EMAIL_CHANGE, data='{"email": "thief@evil.example"}')
     mailed_reset = mailed_reset_link(app.test_client())
     set_password_by_link(app.test_client(), mailed_reset)
     assert app.test_client().get(f"/profile/email/{token}").status_code == 410
@@ -231,7 +231,8 @@ def test_anyone_can_block_a_user_id_but_not_in_the_owners_browser(app, user, clo
     assert User.get().password_blocked_at is not None
     assert "/sign-in/verify" not in helpers.enter_password(app.test_client()).headers.get("Location", "")
     helpers.sign_in(owner, secret, clock_=clock)  # the owner's browser signed in before: not blocked
-    assert owner.get("/").status_code == 200
+    home = owner.get("/")
+    assert home.status_code == 200 and "Your password was blocked" in home.data.decode()
     blocked = OutboxMessage.get(OutboxMessage.subject.contains("blocked"))
     assert "browsers where you have signed in before" in helpers.mail_text(blocked)
 
@@ -290,3 +291,130 @@ def test_confirming_while_signed_in_honours_a_resting_or_closed_code_step(app, u
     from portal.models import Authenticator
     from portal import clock as portal_clock
     assert Authenticator.get().last_used_step < portal_clock.timestamp() // 30  # the code was not even used
+
+
+# --- e-mail changes nobody confirms ---------------------------------------------------------------
+
+@pytest.fixture
+def boss_client(app, company, clock):
+    """A Company Administrator, signed in, and the company's plain user jdoe (enrolled)."""
+    helpers.make_user(company, "boss", role="company-admin", email="boss@acme.example")
+    helpers.make_user(company)
+    helpers.enroll(app.test_client())  # jdoe
+    client = app.test_client()
+    helpers.enroll(client, "boss")
+    return client
+
+
+def admin_form(client, user_id: str, **changes):
+    values = {"email": f"{user_id}@acme.example", "first_name": "Jane", "last_name": "Doe", "phone": "",
+              "role": "user", "active": "y", "valid_until": "2027-03-16", **changes}
+    return helpers.post_form(client, f"/admin/users/{user_id}", values)
+
+
+def test_an_administrator_changes_their_own_address_only_on_profile(boss_client):
+    response = admin_form(boss_client, "boss", email="boss@evil.example", role="company-admin", first_name="Ada")
+    assert "Change your own e-mail address on your Profile page" in response.data.decode()
+    assert User.get(User.user_id == "boss").email == "boss@acme.example"
+    assert not Token.select().where(Token.purpose == "email_change").exists()
+
+
+def test_an_administrator_cannot_redirect_a_users_mail_to_themselves(app, boss_client):
+    """Change jdoe's address to the administrator's own, then reset: the reset goes to jdoe's real address,
+    and the new address's confirmation needs jdoe's password (the administrator reads that mailbox)."""
+    response = admin_form(boss_client, "jdoe", email="boss-private@acme.example")
+    assert response.status_code == 303
+    assert User.get(User.user_id == "jdoe").email == "jdoe@acme.example"
+    notice = last_mail("jdoe@acme.example")
+    assert "Company Administrator Jane Doe (boss)" in helpers.mail_text(notice)  # told at once, and by whom
+    token = link_token(CONFIRM, "boss-private@acme.example")
+
+    helpers.post_form(boss_client, "/admin/users/jdoe/send-password-reset", {"confirmed": "yes"},
+                      token_from="/admin/users/jdoe")
+    assert RESET.search(helpers.mail_text(last_mail("jdoe@acme.example")))  # to the confirmed address
+    mailbox = app.test_client()
+    page = mailbox.get(f"/profile/email/{token}").data.decode()
+    assert 'name="password"' in page
+    refused = helpers.post_form(mailbox, f"/profile/email/{token}", {"password": "Guessed-Password-1"})
+    assert "The password is not correct" in refused.data.decode()
+    assert User.get(User.user_id == "jdoe").email == "jdoe@acme.example"
+    # The owner confirms with their password, and the change takes effect.
+    helpers.post_form(mailbox, f"/profile/email/{token}", {"password": helpers.PASSWORD})
+    assert User.get(User.user_id == "jdoe").email == "boss-private@acme.example"
+
+
+# --- a company that cannot help itself ------------------------------------------------------------
+
+def test_blocked_administrators_do_not_count_as_ones_who_can_help(app, company, clock):
+    from portal.services import ServiceError, service_center
+
+    staff_company = helpers.make_company("Portal Operator")
+    staff = helpers.make_user(staff_company, "helpdesk", role="service-center")
+    helpers.make_user(company, "first", role="company-admin")
+    helpers.make_user(company, "second", role="company-admin")
+    User.update(password_blocked_at=clock.current).where(User.role == "company-admin").execute()
+    with helpers.context():
+        assert service_center.refusal(User.get(User.user_id == "second")) is None
+        service_center.send_password_reset(staff, User.get(User.user_id == "first"), "T-77")
+        assert Token.select().where(Token.purpose == "password_reset").count() == 1
+        # No administrator can help, so the Service Center may also create one.
+        created = service_center.create_first_admin(staff, company, {"user_id": "third", "email": "third@acme.example",
+                                                                     "first_name": "T", "last_name": "Hird"}, "T-78")
+        assert created.role == "company-admin"
+        User.update(password_blocked_at=None).where(User.user_id == "first").execute()
+        with pytest.raises(ServiceError):
+            service_center.send_password_reset(staff, User.get(User.user_id == "second"), "T-79")
+
+
+def test_operators_unblock_passwords_and_reset_mfa_with_the_portal_command(app, runner, user, clock):
+    from portal.models import AuditEvent
+
+    helpers.enroll(app.test_client())
+    User.update(password_blocked_at=clock.current, failed_password_count=10).execute()
+    result = runner.invoke(args=["unblock-password", "JDOE", "--ticket", "OPS-1"])
+    assert result.exit_code == 0, result.output
+    assert User.get().password_blocked_at is None and User.get().failed_password_count == 0
+    result = runner.invoke(args=["reset-mfa", "jdoe", "--ticket", "OPS-2"])
+    assert result.exit_code == 0 and not Authenticator.select().exists()
+    events = {e.event: e.details for e in AuditEvent.select().where(AuditEvent.event.startswith("operator."))}
+    assert "OPS-1" in events["operator.password_unblocked"] and "OPS-2" in events["operator.mfa_reset"]
+    assert runner.invoke(args=["unblock-password", "ghost", "--ticket", "OPS-3"]).exit_code == 2
+    assert runner.invoke(args=["reset-mfa", "jdoe"]).exit_code == 2  # no ticket
+    assert runner.invoke(args=["reset-mfa", "jdoe", "--ticket", "bad\nticket"]).exit_code == 2
+
+
+# --- the last administrator, and the operator's own staff -----------------------------------------
+
+def test_two_administrators_demoting_each_other_at_once_leave_one(app, company, clock):
+    from tests.security.test_races import in_parallel
+    from portal.services import admin
+
+    for attempt in range(8):
+        User.delete().where(User.user_id.in_(["ann", "bob"])).execute()
+        ann = helpers.make_user(company, "ann", role="company-admin")
+        bob = helpers.make_user(company, "bob", role="company-admin")
+        pairs = [(ann, bob), (bob, ann)]
+
+        def demote(i):
+            actor, target = pairs[i]
+            return admin.update_user(actor, target, {"role": "user"})
+
+        results = in_parallel(2, demote)
+        admins = User.select().where((User.role == "company-admin") & (User.company == company.id)).count()
+        assert admins == 1, (attempt, results)
+
+
+def test_the_operators_company_administrator_cannot_manage_service_center_staff(app, clock):
+    operator = helpers.make_company("Portal Operator")
+    helpers.make_user(operator, "opsboss", role="company-admin")
+    helpers.make_user(operator, "helpdesk", role="service-center")
+    client = app.test_client()
+    helpers.enroll(client, "opsboss")
+    assert ">helpdesk<" not in client.get("/admin/users").data.decode()
+    assert client.get("/admin/users/helpdesk").status_code == 404
+    for action in ("reset-mfa", "deactivate", "send-password-reset", "end-sessions"):
+        response = helpers.post_form(client, f"/admin/users/helpdesk/{action}", {"confirmed": "yes"},
+                                     token_from="/admin/users")
+        assert response.status_code == 404
+    staff = User.get(User.user_id == "helpdesk")
+    assert staff.active and staff.role == "service-center"
