@@ -48,9 +48,9 @@ def init_app(app) -> None:
     """A connection opens at a request's first query (pages that need none open none).
 
     SQLite keeps it for the next request of the same thread (peewee's connection state is per thread, so no
-    connection is shared between threads; opening one with its pragmas cost 0.2 ms a request). Outside a
-    transaction it reads what other connections committed. PostgreSQL hands it back after each request (to the
-    pool with postgresql+pool://)."""
+    connection is shared between threads; opening one per request, with its pragmas and without SQLite's
+    statement and page caches, cost 0.7 ms). Outside a transaction it reads what other connections committed.
+    PostgreSQL hands it back after each request (to the pool with postgresql+pool://)."""
     database = open_database(app.config["DATABASE_URL"])
     db.initialize(database)
     keep = isinstance(database, SqliteDatabase)
@@ -73,7 +73,7 @@ class Prepared:
     build(*marks) returns the query with one mark per value (a unique string or integer of the kind given); the
     marks are found among the compiled parameters and replaced by the values at each call. Values go to the
     driver as given, so pass them in their database form (a str, an int). Rows come back as peewee builds them
-    (models, with joined models attached). Building the SQL of the session lookup's join cost 0.8 ms a request."""
+    (models, with joined models attached). Building the SQL of the session lookup's join cost 0.5 ms a request."""
 
     _marks = {str: lambda i: f"\x00prepared-{i}\x00", int: lambda i: -(2 ** 62) - i}
 
