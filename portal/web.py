@@ -171,6 +171,13 @@ def template_url_for(app):
     return url_for
 
 
+class OneLinePerRequest(logging.Filter):
+    """The development server logs each request too; Portal's own JSON line (portal.observability) is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return '] "%s" %s %s' not in str(record.msg)
+
+
 class DatabaseId(IntegerConverter):
     """`<int:...>` in routes: a positive number a database column can hold; a larger one is no page (404)
     rather than an overflow deep in the database driver."""
@@ -205,6 +212,9 @@ def init_app(app) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
             logger.addFilter(RedactLinkTokens())
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, OneLinePerRequest) for f in werkzeug.filters):
+        werkzeug.addFilter(OneLinePerRequest())
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)
