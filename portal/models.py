@@ -66,6 +66,7 @@ class User(UserMixin, BaseModel):
     code_blocked_until = DateTimeField(null=True)
     code_rests = IntegerField(default=0)  # rests of the code step since the last correct code
     code_step_closed_at = DateTimeField(null=True)  # closed for codes until a backup code, recovery or Reset MFA
+    enrollment_offers = IntegerField(default=0)  # QR codes shown since the last completed enrollment
     # One factor recovered through a mailed link: the other cannot be recovered by mail for a while after it.
     password_set_by_link_at = DateTimeField(null=True)
     authenticator_recovered_by_link_at = DateTimeField(null=True)

@@ -31,6 +31,8 @@ ERRORS = {
 }
 UNUSABLE_CHARACTER = ("What was sent holds a character that cannot be used here (such as a NUL character). "
                       "Please check what you entered and try again.")
+FORM_TOO_OLD = ("This page was open for a long time, so for your safety it has been loaded again. "
+                "Please enter what you were entering once more.")
 CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
                 "Please go back, reload the page and try again.")
 
@@ -101,9 +103,20 @@ def error_page(status: int, message: str | None = None):
     return response
 
 
+def _form_shown_again():
+    """A form left open past its token's time (a sign-in tab left over lunch): the page again, with a word, and
+    never what was typed (passwords and codes are not kept)."""
+    from flask import flash
+
+    flash(FORM_TOO_OLD, "error")
+    again = request.full_path.rstrip("?") if "GET" in request.url_rule.methods else url_for("account.home")
+    return htmx.redirect(again)
+
+
 def _handle_http(error: HTTPException):
     if isinstance(error, CSRFError):
-        return error_page(400, CSRF_MESSAGE)
+        stale = error.description in ("The CSRF token has expired.", "The CSRF session token is missing.")
+        return _form_shown_again() if stale and request.url_rule is not None else error_page(400, CSRF_MESSAGE)
     if error.code == 400 and error.description == UNUSABLE_CHARACTER:
         return error_page(400, UNUSABLE_CHARACTER)
     if error.code == 429:

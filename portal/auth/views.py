@@ -111,7 +111,7 @@ def _enroll_page(pending, form, push_url=None):
     enrollment = mfa.enrollment_for(pending)
     return htmx.render("auth/enroll.html", "auth/_enroll.html", form=form, push_url=push_url,
                        qr_svg=_qr_svg(enrollment.uri), key_text=totp.grouped(enrollment.secret),
-                       user_id=pending.user.user_id)
+                       user_id=pending.user.user_id, renewed=enrollment.renewed)
 
 
 @bp.route("/sign-in/enroll", methods=["GET", "POST"])

@@ -15,6 +15,8 @@ from portal.security import crypto, passwords, totp
 from portal.services import ServiceError, SignInRestart, audit, outbox, sessions
 
 WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
+CLOCK_HINT = (WRONG_CODE + " If your codes keep failing, check that your phone sets its date and time "
+              "automatically.")
 USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
 TOO_MANY = "Too many wrong codes. Please sign in again."
 BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
@@ -24,6 +26,7 @@ BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
 class Enrollment:
     secret: str
     uri: str
+    renewed: bool  # an earlier sign-in showed another QR code, whose entry in the app no longer works
 
 
 def has_authenticator(user: User) -> bool:
@@ -35,12 +38,14 @@ def enrollment_for(pending: LoginSession) -> Enrollment:
     if pending.enrollment_secret is None:
         candidate = crypto.encrypt(totp.new_secret())
         # Two parallel page loads must not show two different secrets.
-        (LoginSession.update(enrollment_secret=candidate)
-         .where((LoginSession.id == pending.id) & LoginSession.enrollment_secret.is_null()).execute())
+        if (LoginSession.update(enrollment_secret=candidate)
+                .where((LoginSession.id == pending.id) & LoginSession.enrollment_secret.is_null()).execute()):
+            User.update(enrollment_offers=User.enrollment_offers + 1).where(User.id == pending.user_id).execute()
         pending.enrollment_secret = LoginSession.get_by_id(pending.id).enrollment_secret
     secret = crypto.decrypt(pending.enrollment_secret)
     issuer = current_app.config["TOTP_ISSUER"]
-    return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer))
+    offers = User.select(User.enrollment_offers).where(User.id == pending.user_id).scalar()
+    return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer), offers > 1)
 
 
 CODE_STEP_CLOSED = ("The code step of this User ID is closed after too many wrong codes. Sign in with a backup code "
@@ -129,6 +134,11 @@ SECOND_FACTOR_CLEARED = {User.failed_code_count: 0, User.code_rests: 0, User.cod
                          User.code_blocked_until: None}
 
 
+def _why_wrong(secret: str, code: str) -> str:
+    """A code two steps off gets the hint about the phone's clock; any other wrong code the plain message."""
+    return CLOCK_HINT if totp.off_by_a_little(secret, code, clock.timestamp()) else WRONG_CODE
+
+
 def claim_step(authenticator: Authenticator, step: int) -> bool:
     """Accept a time step only if it is newer than the last one used: one atomic compare-and-set."""
     return (Authenticator.update(last_used_step=step, last_used_at=clock.now())
@@ -142,9 +152,10 @@ def check_code(user: User, code: str) -> str | None:
     authenticator = Authenticator.get_or_none(Authenticator.user == user)
     if authenticator is None:
         return WRONG_CODE
-    step = totp.match_step(crypto.decrypt(authenticator.secret_encrypted), code, clock.timestamp())
+    secret = crypto.decrypt(authenticator.secret_encrypted)
+    step = totp.match_step(secret, code, clock.timestamp())
     if step is None:
-        return WRONG_CODE
+        return _why_wrong(secret, code)
     return None if claim_step(authenticator, step) else USED_CODE
 
 
@@ -192,12 +203,13 @@ def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: s
     secret = crypto.decrypt(pending.enrollment_secret)
     step = totp.match_step(secret, code, clock.timestamp())
     if step is None:
-        code_failed(pending, ip, WRONG_CODE, "wrong")
+        code_failed(pending, ip, _why_wrong(secret, code), "wrong")
     user = pending.user
     try:
         with db.atomic():
             Authenticator.create(user=user, device_name=device_name, secret_encrypted=crypto.encrypt(secret),
                                  confirmed_at=clock.now(), last_used_step=step, last_used_at=clock.now())
+            User.update(enrollment_offers=0).where(User.id == user.id).execute()
             started = complete_sign_in(pending, ip, "enrollment")
             show_new_backup_codes(started.login_session)
             audit.record("mfa.enrolled", subject=user, ip=ip, device_name=device_name)

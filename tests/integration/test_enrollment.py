@@ -2,7 +2,7 @@
 import re
 from urllib.parse import unquote
 
-from portal.models import Authenticator, BackupCode, LoginSession, OutboxMessage
+from portal.models import Authenticator, BackupCode, LoginSession, OutboxMessage, User
 from portal.security import crypto, totp
 from portal.services import mfa
 from tests import helpers
@@ -145,3 +145,21 @@ def test_qr_code_encodes_the_otpauth_uri(client, user):
     assert totp.PERIOD == 30 and totp.DIGITS == 6
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert "<path" in svg and "style=" not in svg  # CSP style-src 'self' forbids inline styles
+
+
+def test_a_new_qr_code_after_an_earlier_attempt_says_the_old_entry_must_go(app, user, clock):
+    first = app.test_client()
+    helpers.enter_password(first)
+    page = first.get("/sign-in/enroll").data.decode()
+    assert "This is a new QR code" not in page
+    for _ in range(5):  # five wrong codes end this sign-in
+        helpers.post_form(first, "/sign-in/enroll", {"device_name": "Phone", "code": "000000"})
+    again = app.test_client()
+    helpers.enter_password(again)
+    renewed = again.get("/sign-in/enroll").data.decode()
+    assert "This is a new QR code" in renewed and "delete that entry first" in renewed
+    assert helpers.KEY.search(renewed).group(1) != helpers.KEY.search(page).group(1)
+    assert "This is a new QR code" in again.get("/sign-in/enroll").data.decode()  # a reload says it too
+    secret = helpers.KEY.search(renewed).group(1).replace(" ", "")
+    helpers.post_form(again, "/sign-in/enroll", {"device_name": "Phone", "code": helpers.code_now(secret)})
+    assert User.get().enrollment_offers == 0
