@@ -32,6 +32,7 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +41,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PASSWORD = "Quiet-Lantern-Harbor-93"  # of every user that seed() makes
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 BATCH = 1000
 BATCHES_PER_TRANSACTION = 100
@@ -326,12 +329,92 @@ def print_progress(done: int, seconds: float) -> None:
         print(f"  {done:,} users after {seconds:.1f} s", file=sys.stderr, flush=True)
 
 
+# --- users who sign in over HTTP -------------------------------------------------------------
+
+def ensure_postgres_database(url: str) -> None:
+    """Create the database named in the URL when it does not exist (through the 'postgres' database)."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"Created PostgreSQL database {name!r}.")
+
+
+def init_db(env: dict) -> None:
+    result = subprocess.run([str(BIN / "portal"), "init-db"], env=env, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"portal init-db failed:\n{result.stdout}{result.stderr}")
+
+
+@dataclass
+class Seeded:
+    app: object
+    company_id: int
+    accounts: list  # (user_id, totp secret), in the order clients take them
+
+
+def seed(app, count: int, tag: str, admins: int = 0) -> Seeded:
+    """A company and `count` users sharing one password hash, each with an enrolled authenticator; the first
+    `admins` of them are its Company Administrators."""
+    from peewee import chunked
+
+    from portal import clock
+    from portal.db import db
+    from portal.models import ROLE_COMPANY_ADMIN, ROLE_USER, Authenticator, Company, User
+    from portal.security import crypto, passwords, totp
+    from portal.services import consent
+
+    with app.app_context(), db.connection_context():
+        password_hash = passwords.hash_password(PASSWORD)  # once: production argon2 parameters
+        # Returning users: the current Terms accepted and the personal-data choice made, so / opens.
+        choices = {"terms_version": consent.document(consent.TERMS).version, "show_personal_data": False,
+                   "personal_data_version": consent.document(consent.PERSONAL_DATA).version}
+        now, valid_until = clock.now(), clock.today() + dt.timedelta(days=365)
+        with db.atomic():
+            company = Company.create(name=f"Bench {tag}", name_key=f"bench {tag}", created_at=now)
+            user_ids = [f"bench-{tag}-{i:05d}" for i in range(count)]
+            users = [{"user_id": u, "user_id_key": u, "company": company.id, "email": f"{u}@bench.example",
+                      "email_key": f"{u}@bench.example", "first_name": "Bench", "last_name": f"User {i}",
+                      "valid_until": valid_until, "created_at": now, "password_hash": password_hash,
+                      "role": ROLE_COMPANY_ADMIN if i < admins else ROLE_USER, **choices}
+                     for i, u in enumerate(user_ids)]
+            for batch in chunked(users, 500):
+                User.insert_many(batch).execute()
+            ids = dict(User.select(User.user_id, User.id).where(User.company == company.id).tuples())
+            totp_secrets = {u: totp.new_secret() for u in user_ids}
+            rows = [{"user": ids[u], "device_name": "Bench phone", "secret_encrypted": crypto.encrypt(s),
+                     "confirmed_at": now} for u, s in totp_secrets.items()]
+            for batch in chunked(rows, 500):
+                Authenticator.insert_many(batch).execute()
+    return Seeded(app, company.id, [(u, totp_secrets[u]) for u in user_ids])
+
+
+def remove_seeded(seeded: Seeded) -> None:
+    """Delete what the run inserted (used on PostgreSQL; a SQLite run deletes its whole folder)."""
+    from portal.db import db
+    from portal.models import ALL_MODELS, AuditEvent, Company, User
+
+    with seeded.app.app_context(), db.connection_context(), db.atomic():
+        users = User.select(User.id).where(User.company == seeded.company_id)
+        AuditEvent.delete().where((AuditEvent.company == seeded.company_id) | AuditEvent.subject.in_(users)).execute()
+        for model in ALL_MODELS:  # sessions, authenticators and whatever else belongs to a user
+            if model is not User and "user" in model._meta.fields:
+                model.delete().where(model.user.in_(users)).execute()
+        User.delete().where(User.company == seeded.company_id).execute()
+        Company.delete().where(Company.id == seeded.company_id).execute()
+
+
 # --- how busy the machine is ------------------------------------------------------------------
 
 @dataclass
 class Cpu:
     """CPU seconds so far: a process tree (gunicorn), the local PostgreSQL server (all its processes), this
-    process, and all cores together (busy, from /proc/stat)."""
+    process with the children it has reaped (wrk), and all cores together (busy, from /proc/stat)."""
 
     server: float
     database: float
@@ -341,6 +424,10 @@ class Cpu:
     def __sub__(self, other: "Cpu") -> "Cpu":
         return Cpu(self.server - other.server, self.database - other.database, self.client - other.client,
                    self.machine - other.machine)
+
+    def __add__(self, other: "Cpu") -> "Cpu":
+        return Cpu(self.server + other.server, self.database + other.database, self.client + other.client,
+                   self.machine + other.machine)
 
     def other(self) -> float:
         """CPU of everything else on the machine (other people's work)."""
@@ -365,7 +452,31 @@ def cpu_now(master: int | None = None) -> Cpu:
     ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     machine = (sum(ticks) - ticks[3] - ticks[4]) / tick
     own = os.times()
-    return Cpu(tree({master}) if master else 0.0, tree(postmasters), own.user + own.system, machine)
+    return Cpu(tree({master}) if master else 0.0, tree(postmasters),
+               own.user + own.system + own.children_user + own.children_system, machine)
+
+
+def process_cpu(pids) -> dict:
+    """CPU seconds so far of each of these processes that is still running."""
+    tick, found = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = Path(f"/proc/{pid}/stat").read_text()
+            rest = text[text.rindex(")") + 2:].split()
+            found[pid] = (int(rest[11]) + int(rest[12])) / tick
+    return found
+
+
+def postgres_backends(url: str) -> set:
+    """Process ids of the PostgreSQL backends connected to the URL's database (a pool's, which stay), so that
+    other people's queries on the same server are not counted as ours."""
+    import psycopg
+
+    parts = urlsplit(url)
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (parts.path.lstrip("/"),))
+        return {pid for (pid,) in rows}
 
 
 def busy_note(cpu: Cpu, seconds: float) -> str:

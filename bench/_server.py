@@ -42,9 +42,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, log_path: Path, port: int, options: tuple = ()):
-    """gunicorn -c gunicorn.conf.py [options], answering on port; stopped (then killed) on the way out."""
-    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), *no_control_socket(), *options]
+def gunicorn(env: dict, log_path: Path, port: int, options: tuple = (), config: Path | None = ROOT / "gunicorn.conf.py",
+             binary: Path = BIN / "gunicorn"):
+    """gunicorn -c CONFIG [options] (no -c when config is None), answering on port; stopped (then killed) on the
+    way out. `binary` may be another virtualenv's gunicorn (the Flask-Security-Too reference)."""
+    command = [str(binary), *(("-c", str(config)) if config else ()), *no_control_socket(), *options]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # Ctrl-C reaches only us; we stop it in order
@@ -181,3 +183,20 @@ def expect(response: Response, status: int, location: str | None = None) -> Resp
     if location is not None and urlsplit(response.location).path != location:
         raise StepFailed(f"redirect to {response.location or 'nowhere'}, expected {location}")
     return response
+
+
+def sign_in(browser: Browser, user_id: str, password: str, code, step=lambda _name: contextlib.nullcontext()):
+    """A complete browser sign-in to Portal: page, password, code page, code (code() gives the current one), home
+    page; step(name) is entered around each request (a timer, or nothing)."""
+    with step("GET /sign-in"):
+        token = csrf_token(expect(browser.request("GET", "/sign-in"), 200).body)
+    with step("POST /sign-in"):
+        form = {"user_id": user_id, "password": password, "csrf_token": token}
+        expect(browser.request("POST", "/sign-in", form), 303, "/sign-in/verify")
+    with step("GET /sign-in/verify"):
+        token = csrf_token(expect(browser.request("GET", "/sign-in/verify"), 200).body)
+    with step("POST /sign-in/verify"):
+        expect(browser.request("POST", "/sign-in/verify", {"code": code(), "csrf_token": token}), 303, "/")
+    with step("GET /"):
+        if user_id not in expect(browser.request("GET", "/"), 200).body:
+            raise StepFailed("the home page does not show the User ID")

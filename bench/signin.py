@@ -13,6 +13,12 @@ sign-ins for --seconds, each with a user of its own (a TOTP step is accepted onc
 GET /sign-in alone for --page-seconds. It prints sign-ins per second, p50/p95 latencies, errors, the
 cost of one argon2id verification alone and the ratio of a sign-in's server CPU to it.
 
+Unless --no-fst, the same clients do as many complete sign-ins against Flask-Security-Too (bench/fst/app.py, in
+a virtualenv of its own made from bench/fst/requirements.txt, see bench/_fst.py): TOTP required, the same
+argon2id parameters, the same gunicorn workers and threads, a SQLite file; its steps are its own (/login,
+/tf-validate, /) under Portal's step names. The two take turns in --rounds rounds of --seconds / --rounds
+each (so that other people's load falls on both alike), and the report ends with Portal / FST.
+
 Production argon2 parameters are kept: ambient PORTAL_* variables are ignored. Each simulated browser
 sends an X-Forwarded-For address of its own (PORTAL_PROXY_COUNT=1), as real visitors come from many
 addresses. gunicorn, the temporary folder and (on PostgreSQL) the rows the run inserted are removed
@@ -26,17 +32,16 @@ import datetime as dt
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _data  # noqa: E402
+import _fst  # noqa: E402
 import _server  # noqa: E402
 from _server import HOST, AccountPool, Browser, StepFailed, csrf_token, expect  # noqa: E402
 
@@ -44,7 +49,7 @@ from portal.security import totp  # noqa: E402  (pyotp only; the app is created 
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PASSWORD = "Quiet-Lantern-Harbor-93"
+PASSWORD = _data.PASSWORD
 WORKERS = 2
 SIGN_IN_STEPS = ("GET /sign-in", "POST /sign-in", "GET /sign-in/verify", "POST /sign-in/verify", "GET /")
 
@@ -61,90 +66,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--hash-samples", type=int, default=20, help="argon2 verifications to time (default 20)")
     parser.add_argument("--database-url", help="postgresql://USER@127.0.0.1:5432/NAME instead of a temporary "
                                                "SQLite file (the database is created when missing)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of sign-ins, alternating with "
+                                                                "Flask-Security-Too's (default 2)")
+    parser.add_argument("--no-fst", action="store_true", help="skip the Flask-Security-Too reference run")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.seconds <= 0 or args.page_seconds <= 0 or args.users < 1 or args.hash_samples < 1:
+    if min(args.rounds, args.clients, args.users, args.hash_samples) < 1 or args.seconds <= 0 or args.page_seconds <= 0:
         parser.error("--clients, --seconds, --page-seconds, --users and --hash-samples must be positive")
     _data.check_database_url(parser, args.database_url)
     return args
 
 
 # --- environment and database -------------------------------------------------------------------
-
-def ensure_postgres_database(url: str) -> None:
-    """Create the database named in the URL when it does not exist (through the 'postgres' database)."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres", query=""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"Created PostgreSQL database {name!r}.")
-
-
-def init_db(env: dict) -> None:
-    result = subprocess.run([str(BIN / "portal"), "init-db"], env=env, cwd=ROOT, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"portal init-db failed:\n{result.stdout}{result.stderr}")
-
-
-@dataclass
-class Seeded:
-    app: object
-    company_id: int
-    accounts: list  # (user_id, totp secret), in the order clients take them
-
-
-def seed(app, count: int, tag: str) -> Seeded:
-    """A company and `count` users sharing one password hash, each with an enrolled authenticator."""
-    from peewee import chunked
-
-    from portal import clock
-    from portal.db import db
-    from portal.models import Authenticator, Company, User
-    from portal.security import crypto, passwords
-    from portal.services import consent
-
-    with app.app_context(), db.connection_context():
-        password_hash = passwords.hash_password(PASSWORD)  # once: production argon2 parameters
-        # Returning users: the current Terms accepted and the personal-data choice made, so / opens.
-        choices = {"terms_version": consent.document(consent.TERMS).version, "show_personal_data": False,
-                   "personal_data_version": consent.document(consent.PERSONAL_DATA).version}
-        now, valid_until = clock.now(), clock.today() + dt.timedelta(days=365)
-        with db.atomic():
-            company = Company.create(name=f"Bench {tag}", name_key=f"bench {tag}", created_at=now)
-            user_ids = [f"bench-{tag}-{i:05d}" for i in range(count)]
-            users = [{"user_id": u, "user_id_key": u, "company": company.id, "email": f"{u}@bench.example",
-                      "email_key": f"{u}@bench.example", "first_name": "Bench", "last_name": f"User {i}",
-                      "valid_until": valid_until, "created_at": now, "password_hash": password_hash, **choices}
-                     for i, u in enumerate(user_ids)]
-            for batch in chunked(users, 500):
-                User.insert_many(batch).execute()
-            ids = dict(User.select(User.user_id, User.id).where(User.company == company.id).tuples())
-            totp_secrets = {u: totp.new_secret() for u in user_ids}
-            rows = [{"user": ids[u], "device_name": "Bench phone", "secret_encrypted": crypto.encrypt(s),
-                     "confirmed_at": now} for u, s in totp_secrets.items()]
-            for batch in chunked(rows, 500):
-                Authenticator.insert_many(batch).execute()
-    return Seeded(app, company.id, [(u, totp_secrets[u]) for u in user_ids])
-
-
-def remove_seeded(seeded: Seeded) -> None:
-    """Delete what the run inserted (used on PostgreSQL; a SQLite run deletes its whole folder)."""
-    from portal.db import db
-    from portal.models import ALL_MODELS, AuditEvent, Company, User
-
-    with seeded.app.app_context(), db.connection_context(), db.atomic():
-        users = User.select(User.id).where(User.company == seeded.company_id)
-        AuditEvent.delete().where((AuditEvent.company == seeded.company_id) | AuditEvent.subject.in_(users)).execute()
-        for model in ALL_MODELS:  # sessions, authenticators and whatever else belongs to a user
-            if model is not User and "user" in model._meta.fields:
-                model.delete().where(model.user.in_(users)).execute()
-        User.delete().where(User.company == seeded.company_id).execute()
-        Company.delete().where(Company.id == seeded.company_id).execute()
-
 
 # --- the two jobs -------------------------------------------------------------------------------
 
@@ -168,19 +100,7 @@ def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
     user_id, secret = account
     browser = Browser(port, own_address=True)
     try:
-        with timer.step("GET /sign-in"):
-            token = csrf_token(expect(browser.request("GET", "/sign-in"), 200).body)
-        with timer.step("POST /sign-in"):
-            form = {"user_id": user_id, "password": PASSWORD, "csrf_token": token}
-            expect(browser.request("POST", "/sign-in", form), 303, "/sign-in/verify")
-        with timer.step("GET /sign-in/verify"):
-            token = csrf_token(expect(browser.request("GET", "/sign-in/verify"), 200).body)
-        with timer.step("POST /sign-in/verify"):
-            form = {"code": totp.code_at(secret, time.time()), "csrf_token": token}
-            expect(browser.request("POST", "/sign-in/verify", form), 303, "/")
-        with timer.step("GET /"):
-            if user_id not in expect(browser.request("GET", "/"), 200).body:
-                raise StepFailed("the home page does not show the User ID")
+        _server.sign_in(browser, user_id, PASSWORD, lambda: totp.code_at(secret, time.time()), timer.step)
     finally:
         browser.close()
 
@@ -237,9 +157,10 @@ def client_loop(job, port: int, pool: AccountPool | None, deadline: float, stop:
 
 
 def run_phase(name: str, job, port: int, master: int, clients: int, seconds: float,
-              pool: AccountPool | None = None) -> PhaseResult:
-    """`clients` threads repeat `job` until `seconds` have passed; the last jobs are allowed to finish."""
-    result, lock, stop = PhaseResult(name), threading.Lock(), threading.Event()
+              pool: AccountPool | None = None, into: PhaseResult | None = None) -> PhaseResult:
+    """`clients` threads repeat `job` until `seconds` have passed; the last jobs are allowed to finish. With
+    `into`, the run is added to that result (one of several rounds)."""
+    result, lock, stop = into or PhaseResult(name), threading.Lock(), threading.Event()
     cpu_before, start = _data.cpu_now(master), time.perf_counter()
     threads = [threading.Thread(target=client_loop, daemon=True,
                                 args=(job, port, pool, start + seconds, stop, result, lock))
@@ -252,8 +173,8 @@ def run_phase(name: str, job, port: int, master: int, clients: int, seconds: flo
                 thread.join(0.2)
     finally:
         stop.set()
-    result.elapsed = time.perf_counter() - start
-    result.cpu = _data.cpu_now(master) - cpu_before
+    result.elapsed += time.perf_counter() - start
+    result.cpu = result.cpu + (_data.cpu_now(master) - cpu_before)
     return result
 
 
@@ -347,26 +268,65 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> None:
     os.environ.clear()
     os.environ.update(env)  # the app that seeds, in this process, reads the same settings (no other PORTAL_*)
     if args.database_url:
-        ensure_postgres_database(database_url)
-    init_db(env)
+        _data.ensure_postgres_database(database_url)
+    _data.init_db(env)
 
     from portal import create_app
 
-    seeded = seed(create_app(), args.users, secrets.token_hex(3))
+    seeded = _data.seed(create_app(), args.users, secrets.token_hex(3))
     if args.database_url:
-        cleanup.callback(remove_seeded, seeded)
+        cleanup.callback(_data.remove_seeded, seeded)
     pool = AccountPool(seeded.accounts)
     print(f"Inserted {args.users} users with enrolled authenticators; starting gunicorn on port {port}.")
     options = ("--workers", str(WORKERS), "--bind", f"{HOST}:{port}", "--chdir", str(ROOT), "wsgi:app")
     server = cleanup.enter_context(_server.gunicorn(env, workdir / "gunicorn.log", port, options))
+    fst = None if args.no_fst else cleanup.enter_context(fst_reference(args, workdir, env))
     run_phase("warm-up", sign_in, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
-    signins = run_phase(f"Complete sign-ins ({args.seconds:g} s)", sign_in, port, server.pid,
-                        args.clients, args.seconds, pool)
+    signins = PhaseResult(f"Complete sign-ins ({args.seconds:g} s in {args.rounds} rounds)")
+    reference = None if fst is None else PhaseResult(
+        f"Flask-Security-Too, complete sign-ins ({args.seconds:g} s in {args.rounds} rounds; /login, /tf-validate, /)")
+    for _ in range(args.rounds):  # alternating, so that other people's load falls on both sides alike
+        run_phase(signins.name, sign_in, port, server.pid, args.clients, args.seconds / args.rounds, pool, signins)
+        if fst is not None:
+            fst(reference, args.seconds / args.rounds)
     page = run_phase(f"Sign-in page alone, GET /sign-in without cookies ({args.page_seconds:g} s)",
                      sign_in_page, port, server.pid, args.clients, args.page_seconds)
     print_header(args, _data.describe(args.database_url), hash_cost, load, _server.worker_kind(workdir / "gunicorn.log"))
     report_phase(signins, "sign-in", hash_cost, SIGN_IN_STEPS, bool(args.database_url))
     report_phase(page, "request", hash_cost, ("GET /sign-in",), bool(args.database_url))
+    if reference is not None:
+        report_phase(reference, "sign-in", hash_cost, SIGN_IN_STEPS, False)
+        compare(signins, reference, bool(args.database_url))
+
+
+@contextlib.contextmanager
+def fst_reference(args, workdir: Path, env: dict):
+    """Flask-Security-Too in its own virtualenv and gunicorn, seeded and warmed up; yields run(into, seconds),
+    which lets the same clients sign in there and adds the round to `into`."""
+    bin_dir = _fst.virtualenv()
+    fst_env = _fst.environment(workdir, env)
+    pool = AccountPool(_fst.seed(bin_dir, fst_env, workdir, args.users))
+    port = _server.free_port()
+
+    def job(port, account, timer):
+        _fst.sign_in(port, account, timer, lambda key: totp.code_at(key, time.time()))
+
+    with _fst.server(bin_dir, fst_env, workdir, port) as server:
+        run_phase("warm-up", job, port, server.pid, min(args.clients, WORKERS * 2), args.warmup, pool)
+        yield lambda into, seconds: run_phase(into.name, job, port, server.pid, args.clients, seconds, pool, into)
+
+
+def compare(portal: PhaseResult, reference: PhaseResult, postgres: bool) -> None:
+    """Portal / Flask-Security-Too: sign-ins per second (higher is better) and server CPU per sign-in."""
+    if not portal.completed or not reference.completed:
+        print("\nPortal / Flask-Security-Too: no comparison (a side completed no sign-in).")
+        return
+    rate = portal.completed / portal.elapsed, reference.completed / reference.elapsed
+    cpu = ((portal.cpu.server + (portal.cpu.database if postgres else 0.0)) / portal.completed,
+           reference.cpu.server / reference.completed)
+    print(f"\nPortal / Flask-Security-Too: complete sign-ins per second {rate[0]:.1f} / {rate[1]:.1f} = "
+          f"{rate[0] / rate[1]:.2f}; server CPU per sign-in {cpu[0] * 1000:.0f} / {cpu[1] * 1000:.0f} ms = "
+          f"{cpu[0] / cpu[1]:.2f}")
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,14 @@
 """The only place that knows htmx's HX-* headers: full pages for browsers, fragments for htmx."""
 from __future__ import annotations
 
-from flask import make_response, redirect as plain_redirect, render_template, request
+import secrets
+
+from flask import current_app, g, make_response, redirect as plain_redirect, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+# Stands for the CSRF token in a page rendered once (render_once); random per process, so no input can carry it.
+_TOKEN_MARK = "csrf-" + secrets.token_hex(16)
 
 
 def is_fragment() -> bool:
@@ -18,6 +25,30 @@ def render(page: str, fragment: str, status: int = 200, push_url: str | None = N
     response.vary.add("HX-Request")
     if fragment_wanted and push_url:
         response.headers["HX-Push-Url"] = push_url
+    return response
+
+
+def render_once(page: str, fragment: str, context):
+    """render() for a page that is the same for every visitor but its CSRF token: built once per worker (for
+    the page and for the fragment), each response gets its own token. Only an anonymous GET without query string
+    and without flashed messages qualifies; anything else is rendered as usual. context() gives the template's
+    values (forms are made there, while the token stands in for the real one)."""
+    if request.method != "GET" or request.args or "_flashes" in session or current_user.is_authenticated:
+        return render(page, fragment, **context())
+    template = fragment if is_fragment() else page
+    pages = current_app.extensions.setdefault("portal_rendered_once", {})
+    body = pages.get(template)
+    if body is None:
+        real = g.pop("csrf_token", None)
+        g.csrf_token = _TOKEN_MARK  # Flask-WTF hands out g.csrf_token as this request's token
+        try:
+            body = pages[template] = render_template(template, **context())
+        finally:
+            g.pop("csrf_token", None)
+            if real is not None:
+                g.csrf_token = real
+    response = make_response(body.replace(_TOKEN_MARK, generate_csrf()))
+    response.vary.add("HX-Request")
     return response
 
 

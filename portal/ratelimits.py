@@ -12,6 +12,12 @@ from flask_limiter.util import get_remote_address
 from portal.extensions import limiter
 from portal.services.accounts import user_id_key
 
+@limiter.request_filter
+def _only_posts_count() -> bool:
+    """Every limit counts POSTs only (see limited()), so other requests skip the limiter's work altogether."""
+    return request.method != "POST"
+
+
 def _hashed(value: str) -> str:
     """Limit keys must not hold personal data or secrets in clear (they may sit in Redis)."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -46,6 +46,8 @@ def sign_in():
         return htmx.redirect(safe_next(request.args.get("next")) or home_url())
     if request.method == "GET" and state.pending():
         return redirect(_step_url(state.pending()), 303)
+    if request.method == "GET":  # the first page of every sign-in: the same for everybody but its CSRF token
+        return htmx.render_once("auth/sign_in.html", "auth/_sign_in.html", lambda: {"form": SignInForm()})
     form = SignInForm()
     if form.validate_on_submit():
         try:

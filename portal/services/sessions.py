@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from portal import clock
-from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession, User
+from portal.db import Prepared
+from portal.models import STAGE_ACTIVE, STAGE_PENDING, Company, LoginSession, User
 from portal.security.tokens import hash_token, new_token
 
 
@@ -66,12 +67,18 @@ def timed_out(now: dt.datetime):
                                                        | (LoginSession.authenticated_at < signed_in_since))))
 
 
+# Every request's lookup: the session with its user and the user's company, read fresh from the database each
+# time (so a session ended elsewhere is refused at the next request); only the SQL is built once.
+_BY_TOKEN = Prepared(lambda token_hash: LoginSession.select(LoginSession, User, Company).join(User).join(Company)
+                     .where(LoginSession.token_hash == token_hash).limit(1), str)
+
+
 def resolve(token: str | None) -> LoginSession | None:
-    """The live session for a cookie token, with its user; ends it when timed out or no longer allowed."""
+    """The live session for a cookie token, with its user (and company); ends it when timed out or no longer
+    allowed."""
     if not token:
         return None
-    record = (LoginSession.select(LoginSession, User).join(User)
-              .where(LoginSession.token_hash == hash_token(token)).first())
+    record = _BY_TOKEN.first(hash_token(token))
     if record is None:
         return None
     now = clock.now()

@@ -1,4 +1,6 @@
 """Sessions: server-side records, a new token at each step, sign-out for real, timeouts on the server."""
+import threading
+
 from portal.models import LoginSession, User
 from tests import helpers
 
@@ -92,3 +94,70 @@ def test_home_shows_who_you_are(client, user):
     html = client.get("/").data.decode()
     for text in ("jdoe", "Jane Doe", "ACME Components", "User", "Sign out"):
         assert text in html
+
+
+def last_seen():
+    return LoginSession.get().last_seen_at
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, user, clock):
+    helpers.enroll(client)
+    signed_in = last_seen()
+    for _ in range(3):
+        clock.advance(seconds=19)
+        assert client.get("/").status_code == 200
+    assert last_seen() == signed_in  # 57 s of requests: no write
+    clock.advance(seconds=3)
+    assert client.get("/").status_code == 200
+    assert last_seen() == clock.current
+
+
+def test_idle_timeout_is_exact_to_the_minute(client, user, clock):
+    """The idle time counts from the last written last_seen, which is at most a minute older than the last
+    request: a session ends 29 to 30 minutes after its last request."""
+    helpers.enroll(client)
+    clock.advance(seconds=59)
+    assert client.get("/").status_code == 200  # not written: last_seen stays at the sign-in
+    clock.advance(minutes=29, seconds=2)
+    assert client.get("/").status_code == 303  # 29 min 2 s after the last request, 30 min 1 s after last_seen
+
+
+def test_idle_timeout_counts_from_the_last_written_minute(client, user, clock):
+    helpers.enroll(client)
+    clock.advance(minutes=1)
+    assert client.get("/").status_code == 200  # written
+    clock.advance(minutes=30)
+    assert client.get("/").status_code == 200
+    clock.advance(minutes=30, seconds=1)
+    assert client.get("/").status_code == 303
+
+
+def test_session_ended_by_another_connection_is_refused_at_the_next_request(app, client, user):
+    """Each request reads its session from the database, even with connections kept between requests."""
+    helpers.enroll(client)
+    assert client.get("/").status_code == 200
+
+    def end_elsewhere():  # another thread: a connection of its own, as another worker's
+        with app.app_context():
+            from portal.services import sessions
+            sessions.end_all(User.get_by_id(user.id))
+
+    worker = threading.Thread(target=end_elsewhere)
+    worker.start()
+    worker.join()
+    assert client.get("/").status_code == 303
+    assert client.get("/profile").status_code == 303
+
+
+def test_user_deactivated_by_another_connection_loses_the_session_at_the_next_request(app, client, user):
+    helpers.enroll(client)
+    assert client.get("/").status_code == 200
+
+    def deactivate_elsewhere():
+        with app.app_context():
+            User.update(active=False).where(User.id == user.id).execute()
+
+    worker = threading.Thread(target=deactivate_elsewhere)
+    worker.start()
+    worker.join()
+    assert client.get("/").status_code == 303

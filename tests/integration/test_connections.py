@@ -1,0 +1,94 @@
+"""Database connections kept between requests (SQLite, one per thread) and hot queries compiled once."""
+import threading
+
+import pytest
+from peewee import SqliteDatabase
+
+from portal.db import Prepared, db
+from portal.models import Company, LoginSession, User
+from portal.services import sessions
+from tests import helpers
+
+
+def other_thread(fn):
+    """Run fn in a new thread (with its own app context and so its own connection); return what it returned."""
+    result = {}
+
+    def run():
+        with helpers.APP.app_context():
+            result["value"] = fn()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    return result["value"]
+
+
+def test_sqlite_keeps_a_connection_per_thread_and_postgresql_hands_it_back(app, client, user):
+    helpers.enroll(client)
+    client.get("/")
+    if isinstance(db.obj, SqliteDatabase):
+        first = db.connection()
+        client.get("/profile")
+        assert db.connection() is first  # kept for the next request of this thread
+        assert other_thread(lambda: id(db.connection())) != id(first)  # never shared with another thread
+    else:
+        assert db.is_closed()  # back to the server (or to the pool with postgresql+pool://)
+
+
+def test_kept_connection_sees_what_other_connections_commit(app, client, user):
+    helpers.enroll(client)
+    assert "Jane" in client.get("/profile").data.decode()
+    other_thread(lambda: User.update(first_name="Janet").where(User.id == user.id).execute())
+    assert 'value="Janet"' in client.get("/profile").data.decode()
+
+
+def test_failed_request_leaves_no_transaction_open_on_the_kept_connection(app, client, user):
+    @app.route("/_half_done")
+    def half_done():
+        db.execute_sql("BEGIN")
+        User.update(first_name="Half").where(User.id == user.id).execute()
+        raise RuntimeError("fails before COMMIT")
+
+    assert client.get("/_half_done").status_code == 500
+    assert User.get_by_id(user.id).first_name == "Jane"  # this thread's connection: rolled back
+    assert other_thread(lambda: User.get_by_id(user.id).first_name) == "Jane"
+
+
+def test_cli_and_lifecycle_job_work_beside_kept_connections(app, client, user, runner):
+    helpers.enroll(client)
+    client.get("/")
+    assert runner.invoke(args=["lifecycle", "run"]).exit_code == 0
+    assert runner.invoke(args=["create-company", "Second Company"]).exit_code == 0
+    assert client.get("/sign-in").status_code in (200, 303)  # `lifecycle run` leaves the clock at system time
+    with helpers.context():
+        assert Company.select().count() == 2
+
+
+def test_prepared_query_gives_what_peewee_gives(app, user):
+    with helpers.context():
+        by_key = Prepared(lambda key: User.select(User, Company).join(Company).where(User.user_id_key == key), str)
+        found = by_key.first("jdoe")
+        assert found.id == user.id and found.company.name == "ACME Components"
+        assert found.valid_until == User.get_by_id(user.id).valid_until  # converted as peewee converts
+        assert by_key.first("nobody") is None
+        by_id = Prepared(lambda row_id: User.select().where((User.id == row_id) & User.active), int)
+        assert [u.user_id for u in by_id.rows(user.id)] == ["jdoe"]
+
+
+def test_prepared_query_refuses_a_value_it_cannot_find():
+    with pytest.raises(ValueError):
+        Prepared(lambda key: User.select().where(User.user_id_key == key.upper()), str)._compile(
+            SqliteDatabase(":memory:"))
+
+
+def test_session_lookup_builds_its_sql_once(app, client, user, monkeypatch):
+    helpers.enroll(client)
+    compiled = []
+    original = Prepared._compile
+    monkeypatch.setattr(Prepared, "_compile", lambda self, database: compiled.append(1) or original(self, database))
+    sessions._BY_TOKEN._compiled.clear()
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    assert len(compiled) == 1
+    assert LoginSession.select().count() == 1
