@@ -51,6 +51,12 @@ def replace_authenticator():
         return redirect(url_for("account.security"), 303)
     if not reauth.is_fresh(state.active()):
         return _needs_reauth()
+    if request.form.get("confirmed") != "yes":
+        return render_template("confirm.html", form=VersionForm(), subject="your authenticator",
+                               title="Delete OTP and register a new one", confirm_value="yes", danger=True,
+                               explanation="Your authenticator app and all your backup codes stop working at once, "
+                                           "your other sessions end, and you register a new app right away.",
+                               cancel_url=url_for("account.security"))
     started = mfa_settings.replace_authenticator(state.active(), client_ip())
     state.begin(started)
     flash("Your authenticator and backup codes were deleted. Register your new authenticator now.", "info")

@@ -76,7 +76,14 @@ def contact_action(contact_id, action):
     if action not in ACTIONS:
         abort(404)
     contact = _contact(contact_id)
-    if ActionForm().validate_on_submit():
+    form = ActionForm()
+    if action == "deactivate" and form.confirmed.data != "yes":
+        return render_template("confirm.html", form=form, subject=contact.full_name, title="Deactivate",
+                               explanation=f"{contact.full_name} is no longer shown as a contact person of your "
+                                           "company. Their history stays, and you can re-activate them later.",
+                               confirm_value="yes", danger=True,
+                               cancel_url=url_for("admin.contact_details", contact_id=contact.id))
+    if form.validate_on_submit():
         _, run, done = ACTIONS[action]
         try:
             run(current_user, contact)

@@ -54,7 +54,8 @@ def user_details(user_id):
             flash(_saved_message(changed), "info")
             return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/user.html", form=form, details=admin.details(target), action_form=ActionForm(),
-                           needs_confirmation=needs_confirmation, own_record=target.id == current_user.id)
+                           needs_confirmation=needs_confirmation, own_record=target.id == current_user.id,
+                           actions=_actions(target))
 
 
 def _saved_message(changed: dict) -> str:
@@ -64,6 +65,7 @@ def _saved_message(changed: dict) -> str:
     return "Saved." if changed else "Nothing changed."
 
 
+DANGEROUS = ("reset-mfa", "deactivate")  # shown and confirmed as what cannot simply be undone
 ACTIONS = {
     "reset-mfa": ("Reset MFA", "This deletes the authenticator and all backup codes of {user} and signs out "
                                "their sessions. They register a new authenticator at their next sign-in."),
@@ -74,6 +76,21 @@ ACTIONS = {
     "activate": ("Activate", "{user} can sign in again (until Valid Until)."),
     "end-sessions": ("End all sessions", "Every signed-in session of {user} ends at once."),
 }
+
+
+def _actions(target) -> list[tuple[str, str, bool]]:
+    """The actions offered on a user's page: (action, label, dangerous); never Deactivate on one's own record."""
+    shown = ["reset-mfa", "send-password-reset", "extend", "deactivate" if target.active else "activate",
+             "end-sessions"]
+    if target.id == current_user.id:
+        shown.remove("deactivate")
+    return [(action, ACTIONS[action][0], action in DANGEROUS) for action in shown if action in ACTIONS]
+
+
+def _confirm_page(form, target, action, explanation, confirm_value):
+    return render_template("confirm.html", form=form, subject=target.user_id, title=ACTIONS[action][0],
+                           explanation=explanation, confirm_value=confirm_value, danger=action in DANGEROUS,
+                           cancel_url=url_for("admin.user_details", user_id=target.user_id))
 
 
 def _run(action: str, target, confirmed: bool) -> str:
@@ -100,20 +117,16 @@ def user_action(user_id, action):
         abort(404)
     target = _target(user_id)
     form = ActionForm()
-    title, explanation = ACTIONS[action]
     if form.validate_on_submit() and form.confirmed.data in ("yes", "far-future"):
         try:
             flash(_run(action, target, form.confirmed.data == "far-future"), "info")
         except NeedsConfirmation as error:
-            return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
-                                   explanation=error.message, confirm_value="far-future")
+            return _confirm_page(form, target, action, error.message, "far-future")
         except ServiceError as error:
             flash(error.message, "error")
         return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
-    return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
-                           explanation=explanation.format(user=target.user_id,
-                                                          lifetime=links.lifetime_words(links.ADMIN_RESET)),
-                           confirm_value="yes")
+    explanation = ACTIONS[action][1].format(user=target.user_id, lifetime=links.lifetime_words(links.ADMIN_RESET))
+    return _confirm_page(form, target, action, explanation, "yes")
 
 
 @bp.route("/users/extend", methods=["POST"])

@@ -62,7 +62,8 @@ def user_action(user_id, action):
         else:
             flash(f"{title} done for {target.user_id} (ticket {form.ticket.data.strip()}).", "info")
         return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
-    return render_template("admin/confirm.html", form=form, target=target, title=title, confirm_value="yes",
+    return render_template("confirm.html", form=form, subject=target.user_id, title=title, confirm_value="yes",
+                           danger=action == "reset-mfa",
                            explanation=f"{title} for {target.user_id} of {target.company.name}.",
                            ticket_required=True,
                            cancel_url=url_for("service_center.user_details", user_id=target.user_id))

@@ -19,10 +19,19 @@ def active(company_id: int, today: dt.date | None = None):
             .order_by(User.user_id_key))
 
 
-def who_can_help(company_id: int, today: dt.date | None = None):
+def _can_help(today: dt.date | None):
     """Active, unexpired Company Administrators whose password is not blocked: those who can sign in to reset
     another's password or MFA. The Service Center steps in only when there is none but the person asking."""
-    return active(company_id, today).where(User.password_blocked_at.is_null())
+    return condition(today or clock.today()) & User.password_blocked_at.is_null()
+
+
+def who_can_help(company_id: int, today: dt.date | None = None):
+    return User.select().where((User.company == company_id) & _can_help(today)).order_by(User.user_id_key)
+
+
+def who_can_help_in(company_ids: list[int], today: dt.date | None = None):
+    """One administrator who can help of each of these companies that has one (for a list of companies)."""
+    return User.select(User.company).distinct().where(User.company.in_(company_ids) & _can_help(today))
 
 
 def is_active(user: User, today: dt.date) -> bool:

@@ -120,11 +120,14 @@ def create_first_admin(staff: User, company: Company, values: dict, ticket: str)
     return user
 
 
-def companies(query: str = "", limit: int = 100) -> list[Company]:
+def companies(query: str = "", limit: int = 100) -> list[tuple[Company, bool]]:
+    """Companies by name, each with whether it needs a first Company Administrator (none who can help)."""
     select = Company.select().order_by(Company.name_key).limit(limit)
     if query:
         select = select.where(Company.name_key.startswith(query.strip().casefold()))
-    return list(select)
+    found = list(select)
+    helped = {row.company_id for row in administrators.who_can_help_in([c.id for c in found])}
+    return [(company, company.id not in helped) for company in found]
 
 
 def failed_mail(limit: int = 200) -> list[OutboxMessage]:

@@ -138,7 +138,7 @@ def test_active_duplicate_email_is_refused_with_a_link(app, admin_client):
 def test_inactive_duplicate_is_offered_for_reactivation(admin_client):
     add(admin_client)
     contact = ContactPerson.get()
-    helpers.post_form(admin_client, f"/admin/contacts/{contact.id}/deactivate", {},
+    helpers.post_form(admin_client, f"/admin/contacts/{contact.id}/deactivate", {"confirmed": "yes"},
                       token_from=f"/admin/contacts/{contact.id}")
     html = add(admin_client, email="CARL@acme.example").data.decode()
     assert "Re-activate that contact person instead" in html and ContactPerson.select().count() == 1
@@ -152,7 +152,10 @@ def test_deactivated_contact_link_no_longer_works(app, admin_client):
     add(admin_client)
     token = last_link()
     contact = ContactPerson.get()
-    helpers.post_form(admin_client, f"/admin/contacts/{contact.id}/deactivate", {},
+    asked = helpers.post_form(admin_client, f"/admin/contacts/{contact.id}/deactivate", {},
+                              token_from=f"/admin/contacts/{contact.id}")
+    assert "Deactivate: Carl Contact?" in asked.data.decode() and ContactPerson.get().status == "pending"
+    helpers.post_form(admin_client, f"/admin/contacts/{contact.id}/deactivate", {"confirmed": "yes"},
                       token_from=f"/admin/contacts/{contact.id}")
     assert app.test_client().get(f"/contact/activate/{token}").status_code == 410
 

@@ -53,7 +53,11 @@ def test_delete_otp_starts_enrollment_at_once_and_ends_other_sessions(app, clien
     other = app.test_client()
     helpers.sign_in(other, secret, clock_=clock)
     reauthenticate(client, secret, clock)
-    response = helpers.post_form(client, "/security/replace-authenticator", {}, token_from="/security")
+    confirm = helpers.post_form(client, "/security/replace-authenticator", {}, token_from="/security")
+    assert confirm.status_code == 200 and "Delete OTP and register a new one: your authenticator?" in confirm.data.decode()
+    assert Authenticator.select().count() == 1  # asked first: nothing deleted yet
+    response = helpers.post_form(client, "/security/replace-authenticator", {"confirmed": "yes"},
+                                 token_from="/security")
     assert response.headers["Location"] == "/sign-in/enroll"
     assert Authenticator.select().count() == 0 and BackupCode.select().count() == 0
     assert other.get("/").status_code == 303
