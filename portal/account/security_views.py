@@ -77,8 +77,8 @@ def new_backup_codes():
 @bp.route("/sessions")
 @login_required
 def sessions_page():
-    return render_template("account/sessions.html", sessions=mfa_settings.own_sessions(current_user),
-                           current_id=state.active().id, form=VersionForm())
+    return render_template("account/sessions.html", sessions=mfa_settings.own_sessions(current_user, state.active()),
+                           current_id=state.active().id, form=VersionForm(), in_words=mfa_settings.browser_in_words)
 
 
 @bp.route("/sessions/<int:session_id>/end", methods=["POST"])

@@ -1,6 +1,10 @@
 """Managing one's own second factor and sessions: re-authentication first, then replace or regenerate."""
 from __future__ import annotations
 
+from functools import lru_cache
+
+import ua_parser
+
 from portal import clock
 from portal.db import db
 from portal.models import Authenticator, LoginSession, User
@@ -37,9 +41,24 @@ def new_backup_codes(login_session: LoginSession, ip: str = "") -> None:
                      when=clock.now())
 
 
-def own_sessions(user: User) -> list[LoginSession]:
-    return list(LoginSession.select().where((LoginSession.user == user) & (LoginSession.stage == "active"))
-                .order_by(LoginSession.last_seen_at.desc()))
+def own_sessions(user: User, current: LoginSession) -> list[LoginSession]:
+    """The user's signed-in sessions, this one first, then the most recently seen."""
+    found = list(LoginSession.select().where((LoginSession.user == user) & (LoginSession.stage == "active"))
+                 .order_by(LoginSession.last_seen_at.desc()))
+    return sorted(found, key=lambda s: s.id != current.id)
+
+
+@lru_cache(maxsize=512)
+def browser_in_words(user_agent: str) -> str:
+    """"Chrome 156 on Linux", "Mobile Safari 17 on iOS 17 (iPhone)", from the browser's User-Agent with
+    ua-parser's rules; "Unknown browser" when it says nothing known."""
+    found = ua_parser.parse(user_agent or "")
+    browser = " ".join(filter(None, (found.user_agent.family, found.user_agent.major))) if found.user_agent else ""
+    system = " ".join(filter(None, (found.os.family, found.os.major))) if found.os else ""
+    device = found.device.family if found.device and found.device.family not in ("Other", "Spider") else ""
+    words = " on ".join(filter(None, (browser or ("Unknown browser" if system else ""), system)))
+    words = words or "Unknown browser"
+    return f"{words} ({device})" if device and device not in words else words
 
 
 def end_own_session(user: User, session_id: int) -> None:

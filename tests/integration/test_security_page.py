@@ -73,7 +73,7 @@ def test_sessions_page_lists_and_ends_sessions(app, client, user, clock):
     other = app.test_client()
     helpers.sign_in(other, secret, clock_=clock)
     html = client.get("/sessions").data.decode()
-    assert "this session" in html and html.count("<tr>") == 3
+    assert "this session" in html and html.count("<li>") == 2
     other_id = LoginSession.select().order_by(LoginSession.id.desc()).get().id
     helpers.post_form(client, f"/sessions/{other_id}/end", {}, token_from="/sessions")
     assert other.get("/").status_code == 303 and client.get("/").status_code == 200
@@ -97,3 +97,18 @@ def test_a_session_of_another_user_cannot_be_ended(app, client, company, user, c
     helpers.enroll(client)
     helpers.post_form(client, f"/sessions/{victim_session.id}/end", {}, token_from="/sessions")
     assert victim.get("/").status_code == 200
+
+
+def test_sessions_are_named_in_words_this_one_first(app, client, user, clock):
+    secret = helpers.enroll(client)
+    phone = app.test_client()
+    iphone = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+              "Version/17.5 Mobile/15E148 Safari/604.1")
+    clock.advance(seconds=30)
+    helpers.enter_password(phone, headers={"User-Agent": iphone})
+    helpers.post_form(phone, "/sign-in/verify", {"code": helpers.code_now(secret)})
+    clock.advance(minutes=2)
+    phone.get("/")  # seen more recently than this browser
+    page = client.get("/sessions").data.decode()
+    assert "Mobile Safari 17 on iOS 17 (iPhone)" in page and "Unknown browser" in page
+    assert page.index("this session") < page.index("Mobile Safari 17")
