@@ -5,7 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from portal import clock, htmx
+from portal import charts, clock, htmx
 from portal.account import bp
 from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
@@ -47,8 +47,16 @@ def home():
     return render_template("account/home.html", user=user, company=user.company, codes_waiting=codes_waiting,
                            expiring_soon=expiring_soon,
                            administrators=list(administrators.active(user.company_id)) if expiring_soon else [],
-                           admin_counts=user_search.counts_for_home(user.company_id) if is_admin else None,
+                           overview=_overview(user.company_id) if is_admin else None,
                            shared_addresses=accounts.shared_addresses(user.company_id) if is_admin else {})
+
+
+def _overview(company_id: int) -> list:
+    """A Company Administrator's Home: each count a link to its filtered list, and the Valid Until chart."""
+    counts = user_search.counts_for_home(company_id)
+    labels = user_search.filter_labels()
+    rows = [(name, labels[name], counts[name]) for name in user_search.OVERVIEW]
+    return {"rows": rows, "chart": charts.valid_until_chart(user_search.valid_until_by_month(company_id))}
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -24,6 +24,8 @@ FILTERS = {
     "inactive": "Inactive",
     "expired": "Expired",
     "expiring": "Expiring within {days} days",
+    "expiring-60": "Expiring within 60 days",
+    "expiring-90": "Expiring within 90 days",
     "blocked": "Password blocked",
     "no-authenticator": "No authenticator",
     "inactive-11-months": "No sign-in for 11+ months",
@@ -90,10 +92,10 @@ def filter_labels() -> dict[str, str]:
     return {name: label.format(days=days) for name, label in FILTERS.items()}
 
 
-def expiring(today: dt.date):
-    """Active users whose Valid Until comes within EXPIRY_NOTICE_DAYS: the one rule behind the filter, the Home
-    counts and the lifecycle job's digest (whose link opens this filter)."""
-    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+def expiring(today: dt.date, days: int | None = None):
+    """Active users whose Valid Until comes within `days` (EXPIRY_NOTICE_DAYS unless told): the one rule behind
+    the filter, the Home counts and the lifecycle job's digest (whose link opens this filter)."""
+    soon = today + dt.timedelta(days=days or current_app.config["EXPIRY_NOTICE_DAYS"])
     return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
 
 
@@ -104,6 +106,8 @@ def _filter(name: str, today: dt.date):
         "inactive": ~User.active,
         "expired": User.valid_until < today,
         "expiring": expiring(today),
+        "expiring-60": expiring(today, 60),
+        "expiring-90": expiring(today, 90),
         "blocked": User.password_blocked_at.is_null(False),
         "no-authenticator": ~has_authenticator,
         "inactive-11-months": User.active & (User.activity_at <= clock.months_before(clock.now(), 11)),
@@ -117,11 +121,31 @@ def _order(sort: str):
     return (user_id,) if key is None else (key, user_id)
 
 
+OVERVIEW = ("active", "expiring", "expiring-60", "expiring-90", "inactive-11-months", "blocked", "no-authenticator")
+
+
 def counts_for_home(company_id: int) -> dict[str, int]:
-    """What a Company Administrator should look at: users expiring soon, and users about to go inactive."""
+    """What a Company Administrator should look at, each the count of a filter of the user list."""
     today = clock.today()
-    base = User.select().where(User.company == company_id)
-    return {name: base.where(_filter(name, today)).count() for name in ("expiring", "inactive-11-months")}
+    base = User.select().where((User.company == company_id) & (User.role != ROLE_SERVICE_CENTER))
+    return {name: base.where(_filter(name, today)).count() for name in OVERVIEW}
+
+
+def valid_until_by_month(company_id: int, months: int = 12) -> list[tuple[dt.date, int]]:
+    """For each of the next `months` calendar months, how many active users' Valid Until falls in it."""
+    today = clock.today()
+    first = today.replace(day=1)
+    starts = [clock.months_before(dt.datetime.combine(first, dt.time()), -n).date() for n in range(months + 1)]
+    postgres = isinstance(db.obj, PostgresqlDatabase)
+    # The format as a literal: PostgreSQL takes to_char(x, $1) and to_char(x, $2) for different expressions.
+    month = (fn.to_char(User.valid_until, SQL("'YYYY-MM'")) if postgres
+             else fn.strftime(SQL("'%Y-%m'"), User.valid_until))
+    rows = (User.select(month.alias("month"), fn.COUNT(User.id).alias("n"))
+            .where((User.company == company_id) & User.active & (User.role != ROLE_SERVICE_CENTER)
+                   & (User.valid_until >= today) & (User.valid_until < starts[-1]))
+            .group_by(month).tuples())
+    counted = dict(rows)
+    return [(start, counted.get(start.strftime("%Y-%m"), 0)) for start in starts[:-1]]
 
 
 def _matching_ids(conditions: list, prefix: str, order: tuple, limit: int):

@@ -286,7 +286,7 @@ def test_administration_user_pages(axe, console_errors, page, new_page, javascri
     make_person("jsoon", company, first_name="June", last_name="Soon", valid_until=in_days(10))
     page.goto("/")
     expect_home(page, live_server, ADMIN_ID, "Ada")
-    expect(link(page, "1 user expiring within 30 days")).to_be_visible()
+    expect(link(page, "1 Expiring within 30 days")).to_be_visible()
     axe.check(page, "home of a Company Administrator")
 
     go_to_administration(page, live_server)

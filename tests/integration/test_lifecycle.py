@@ -266,8 +266,9 @@ def test_administrator_home_shows_counts_with_links(admin_client, company, clock
     quiet = helpers.make_user(company, "quiet")
     set_activity(quiet, months_ago(clock, 11, -DAY))
     html = admin_client.get("/").data.decode()
-    assert "1 user expiring within 30 days" in html and 'href="/admin/users?status=expiring"' in html
-    assert "1 without sign-in for 11+ months" in html
+    assert '<span class="count">1</span> Expiring within 30 days' in html
+    assert 'href="/admin/users?status=expiring"' in html
+    assert '<span class="count">1</span> No sign-in for 11+ months' in html
     assert ">quiet</a>" in admin_client.get("/admin/users?status=inactive-11-months").data.decode()
 
 
@@ -334,3 +335,23 @@ def test_stale_sessions_links_and_old_mail_are_deleted(app, client, person, cloc
     assert LoginSession.select().count() == 0 and OutboxMessage.select().count() == 0
     from portal.models import Token
     assert Token.select().count() == 0
+
+
+def test_the_administrators_overview_counts_and_charts_valid_until_by_month(admin_client, company, clock):
+    today = clock.current.date()  # 2026-03-16
+    helpers.make_user(company, "in20", valid_until=today + dt.timedelta(days=20))  # April
+    helpers.make_user(company, "in50", valid_until=today + dt.timedelta(days=50))  # May
+    helpers.make_user(company, "in80", valid_until=today + dt.timedelta(days=80))  # June
+    blocked = helpers.make_user(company, "blocked")
+    User.update(password_blocked_at=clock.current).where(User.id == blocked.id).execute()
+    html = admin_client.get("/").data.decode()
+    for count, label, status in (("1", "Expiring within 30 days", "expiring"), ("2", "Expiring within 60 days",
+                                 "expiring-60"), ("3", "Expiring within 90 days", "expiring-90"),
+                                 ("1", "Password blocked", "blocked"), ("4", "No authenticator", "no-authenticator")):
+        assert f'href="/admin/users?status={status}"><span class="count">{count}</span> {label}' in html, label
+    chart = html[html.index("<svg class=\"chart\""):html.index("</svg>", html.index("<svg class=\"chart\""))]
+    assert "March 2026: 0; April 2026: 1; May 2026: 1; June 2026: 1" in chart
+    assert "February 2027: 0" in chart and "March 2027" not in chart  # twelve months: March to February
+    assert chart.count("<rect") == 12 and "<script" not in chart  # drawn on the server, no script
+    listed = admin_client.get("/admin/users?status=expiring-60").data.decode()
+    assert ">in20<" in listed and ">in50<" in listed and ">in80<" not in listed
