@@ -7,7 +7,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context, make_response, render_template, request, url_for
+from flask import current_app, flash, g, has_request_context, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
@@ -106,8 +106,6 @@ def error_page(status: int, message: str | None = None):
 def _form_shown_again():
     """A form left open past its token's time (a sign-in tab left over lunch): the page again, with a word, and
     never what was typed (passwords and codes are not kept)."""
-    from flask import flash
-
     flash(FORM_TOO_OLD, "error")
     again = request.full_path.rstrip("?") if "GET" in request.url_rule.methods else url_for("account.home")
     return htmx.redirect(again)
@@ -235,6 +233,15 @@ def init_app(app) -> None:
 
 
 def unauthorized():
-    """Not signed in: go to the sign-in page and come back here afterwards."""
-    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    """Not signed in: go to the sign-in page, saying why when a session has just ended, and come back here
+    afterwards (for a form that was sent, to the page it is on: what was typed is not kept)."""
+    from portal.auth import state  # the auth blueprint builds on this module
+
+    message = state.ended_message()
+    if message:
+        flash(message, "error")
+    if request.method == "GET":
+        target = request.full_path.rstrip("?")
+    else:
+        target = request.path if request.url_rule is not None and "GET" in request.url_rule.methods else None
     return htmx.redirect(url_for("auth.sign_in", next=safe_next(target)))

@@ -17,10 +17,9 @@ _BROWSER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 def current() -> LoginSession | None:
     """The live login session of this request (pending or active), looked up once per request."""
     if "login_session" not in g:
-        g.login_session = sessions.resolve(session.get(TOKEN_KEY))
+        g.login_session, g.session_ended = sessions.resolve(session.get(TOKEN_KEY))
         if g.login_session is None and TOKEN_KEY in session:
             session.pop(TOKEN_KEY)
-            g.session_ended = True
     return g.login_session
 
 
@@ -34,10 +33,29 @@ def active() -> LoginSession | None:
     return record if record is not None and record.stage == STAGE_ACTIVE else None
 
 
-def session_ended() -> bool:
-    """True when this browser had a session that has just timed out or been ended elsewhere."""
+def session_ended() -> str | None:
+    """Why this browser's session has just ended (portal.services.sessions: timed out, ended elsewhere, no
+    longer allowed), or None when it had none."""
     current()
-    return g.get("session_ended", False)
+    return g.get("session_ended")
+
+
+def ended_message() -> str | None:
+    """What to tell a person whose session has just ended, in words that fit why."""
+    why = session_ended()
+    if why is None:
+        return None
+    minutes = current_app.config["SESSION_IDLE_SECONDS"] // 60
+    hours = current_app.config["SESSION_ABSOLUTE_SECONDS"] // 3600
+    return {
+        sessions.IDLE: f"You were signed out after {minutes} minutes without activity. Sign in again to go on "
+                       "where you were.",
+        sessions.SIGNED_IN_TOO_LONG: f"You were signed out: a sign-in lasts at most {hours} hours. Sign in again "
+                                     "to go on where you were.",
+        sessions.ENDED: "You were signed out: your session was ended from another browser or by a change to your "
+                        "account. Sign in again to go on.",
+        sessions.NOT_ALLOWED: "You were signed out: your User ID can no longer sign in.",
+    }.get(why, "Your sign-in has ended or took too long. Please sign in again.")
 
 
 def begin(started: sessions.Started, next_url: str | None = None) -> None:

@@ -15,7 +15,6 @@ from portal.services import ServiceError, SignInRestart, mfa, signin
 from portal.ratelimits import by_session, by_user_id, limited
 from portal.web import client_ip, safe_next, show_error, user_agent
 
-TIMED_OUT = "Your sign-in has ended or took too long. Please sign in again."
 
 
 def home_url() -> str:
@@ -34,8 +33,9 @@ def restart(message: str):
 
 
 def no_pending():
-    if state.session_ended():
-        flash(TIMED_OUT, "error")
+    message = state.ended_message()
+    if message:
+        flash(message, "error")
     return htmx.redirect(url_for("auth.sign_in"))
 
 

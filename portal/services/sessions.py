@@ -52,11 +52,14 @@ def _cutoffs(now: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
             now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))
 
 
-def _expired(record: LoginSession, now: dt.datetime) -> bool:
+def _timed_out(record: LoginSession, now: dt.datetime) -> str | None:
+    """Which timeout the session has passed, if any."""
     pending_since, seen_since, signed_in_since = _cutoffs(now)
     if record.stage == STAGE_PENDING:
-        return record.created_at < pending_since
-    return record.last_seen_at < seen_since or record.authenticated_at < signed_in_since
+        return PENDING_TOO_LONG if record.created_at < pending_since else None
+    if record.authenticated_at < signed_in_since:
+        return SIGNED_IN_TOO_LONG
+    return IDLE if record.last_seen_at < seen_since else None
 
 
 def timed_out(now: dt.datetime):
@@ -73,22 +76,28 @@ _BY_TOKEN = Prepared(lambda token_hash: LoginSession.select(LoginSession, User, 
                      .where(LoginSession.token_hash == token_hash).limit(1), str)
 
 
-def resolve(token: str | None) -> LoginSession | None:
-    """The live session for a cookie token, with its user (and company); ends it when timed out or no longer
-    allowed."""
+IDLE, SIGNED_IN_TOO_LONG, PENDING_TOO_LONG, ENDED, NOT_ALLOWED = (
+    "idle", "absolute", "pending", "ended", "not allowed")
+
+
+def resolve(token: str | None) -> tuple[LoginSession | None, str | None]:
+    """The live session for a cookie token, with its user (and company), or None and why there is none for
+    a token that was one (IDLE, SIGNED_IN_TOO_LONG, PENDING_TOO_LONG, ENDED elsewhere, NOT_ALLOWED any more);
+    a timed-out or no longer allowed session is ended here."""
     if not token:
-        return None
+        return None, None
     record = _BY_TOKEN.first(hash_token(token))
     if record is None:
-        return None
+        return None, ENDED
     now = clock.now()
     user = record.user
-    if _expired(record, now) or not user.active or user.is_expired(now.date()):
+    why = _timed_out(record, now) or (None if user.active and not user.is_expired(now.date()) else NOT_ALLOWED)
+    if why:
         record.delete_instance()
-        return None
+        return None, why
     if record.stage == STAGE_ACTIVE:
         _touch(record, now)
-    return record
+    return record, None
 
 
 def _touch(record: LoginSession, now: dt.datetime) -> None:

@@ -161,3 +161,28 @@ def test_user_deactivated_by_another_connection_loses_the_session_at_the_next_re
     worker.start()
     worker.join()
     assert client.get("/").status_code == 303
+
+
+def test_after_the_idle_timeout_a_save_says_why_and_sign_in_returns_to_the_page(app, user, clock):
+    client = app.test_client()
+    secret = helpers.enroll(client)
+    token = helpers.csrf_token(client.get("/profile").data)
+    clock.advance(minutes=31)
+    response = client.post("/profile", data={"csrf_token": token, "first_name": "J", "last_name": "D", "phone": ""})
+    assert response.headers["Location"] == "/sign-in?next=/profile"  # the page the form is on
+    page = client.get(response.headers["Location"]).data.decode()
+    assert "You were signed out after 30 minutes without activity" in page
+    helpers.post_form(client, "/sign-in?next=/profile", {"user_id": "jdoe", "password": helpers.PASSWORD})
+    done = helpers.post_form(client, "/sign-in/verify", {"code": helpers.code_now(secret)})
+    assert done.headers["Location"] == "/profile"
+
+
+def test_a_session_ended_from_another_browser_says_so(app, user, clock):
+    client = app.test_client()
+    secret = helpers.enroll(client)
+    other = app.test_client()
+    helpers.sign_in(other, secret, clock_=clock)
+    helpers.post_form(other, "/sessions/end-others", {}, token_from="/sessions")
+    response = client.get("/security")
+    assert response.headers["Location"] == "/sign-in?next=/security"
+    assert "ended from another browser" in client.get(response.headers["Location"]).data.decode()
