@@ -146,6 +146,7 @@ class LoginSession(BaseModel):
     backup_codes_to_show = TextField(null=True)  # encrypted; shown once after enrollment
     reauthenticated_at = DateTimeField(null=True)  # password and code entered again, for sensitive changes
     failed_confirmations = IntegerField(default=0)  # wrong passwords or codes given while signed in
+    kept_action = TextField(null=True)  # encrypted: a form sent while a confirmation was due, sent again after it
 
     class Meta:
         table_name = "login_sessions"

@@ -7,6 +7,7 @@ from portal.account import bp
 from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
 from portal.auth.views import restart
+from portal.guards import confirm_first
 from portal.services import ServiceError, SignInRestart, mfa, mfa_settings, reauth
 from portal.ratelimits import by_session, limited
 from portal.web import client_ip, safe_next
@@ -35,13 +36,15 @@ def reauthenticate():
         except ServiceError as error:
             getattr(form, error.field or "code").errors.append(error.message)
         else:
+            kept = reauth.take_action(state.active(), next_url)
+            if kept:  # what the person sent before they were asked: sent again now, as it was
+                return render_template("account/continue.html", kept=kept, form=VersionForm())
             return htmx.redirect(next_url)
     return render_template("account/reauthenticate.html", form=form, next_url=next_url)
 
 
 def _needs_reauth():
-    flash(reauth.NEEDS_REAUTH, "info")
-    return redirect(url_for("account.reauthenticate", next=url_for("account.security")), 303)
+    return confirm_first(reauth.NEEDS_REAUTH)
 
 
 @bp.route("/security/replace-authenticator", methods=["POST"])

@@ -4,7 +4,7 @@ from flask_login import current_user
 
 from portal.admin import bp
 from portal.admin.forms import AuditFilterForm
-from portal.admin.views import company_admin
+from portal.guards import company_admin
 from portal.services import audit_log
 
 

@@ -7,8 +7,7 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
-from portal.admin.guard import in_own_company
-from portal.admin.views import company_admin
+from portal.guards import company_admin, company_admin_form, in_own_company
 from portal.web import show_error
 from portal.services import ServiceError, contacts
 
@@ -34,7 +33,7 @@ def contact_list():
 
 
 @bp.route("/new-contact", methods=["GET", "POST"])
-@company_admin
+@company_admin_form
 def new_contact():
     form = ContactForm()
     existing = None

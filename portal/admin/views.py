@@ -7,12 +7,10 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
-from portal.admin.guard import in_own_company, role_required
-from portal.models import ROLE_COMPANY_ADMIN
+from portal.guards import company_admin, company_admin_form, in_own_company
 from portal.web import show_error
 from portal.services import NeedsConfirmation, ServiceError, admin, links, user_search
 
-company_admin = role_required(ROLE_COMPANY_ADMIN)
 
 
 def _target(user_id: str):
@@ -162,7 +160,7 @@ def _extension_messages(result: admin.Extension):
 
 
 @bp.route("/new-user", methods=["GET", "POST"])
-@company_admin
+@company_admin_form
 def new_user():
     form = NewUserForm()
     needs_confirmation = None

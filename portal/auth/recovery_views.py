@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from portal.auth import bp, state
 from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPasswordForm, NewPasswordRequestForm, \
     RecoverForm
-from portal.auth.views import no_pending, second_factor
+from portal.auth.views import pending_required, second_factor
 from portal.services import ServiceError, links, recovery
 from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
 from portal.web import client_ip, user_agent
@@ -19,21 +19,17 @@ NEW_PASSWORD_SENT = ("If that User ID exists, we have sent an e-mail to the addr
 
 @bp.route("/sign-in/backup-code", methods=["GET", "POST"])
 @limited("RATE_LIMIT_CODE", by_session)
-def use_backup_code():
-    pending = state.pending()
-    if pending is None:
-        return no_pending()
+@pending_required
+def use_backup_code(pending):
     return second_factor(pending, BackupCodeForm(), recovery.use_backup_code, "auth/backup_code.html",
                          "auth/_backup_code.html")
 
 
 @bp.route("/sign-in/lost-device", methods=["GET", "POST"])
 @limited("RATE_LIMIT_RECOVERY_MAIL", by_session)
-def send_recovery_link():
+@pending_required
+def send_recovery_link(pending):
     """POST mails the link, then redirects (a reload must not send another link and void the first)."""
-    pending = state.pending()
-    if pending is None:
-        return no_pending()
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         try:
             recovery.send_recovery_link(pending, client_ip())

@@ -1,6 +1,8 @@
 """Sign-in views: thin, one service call each; htmx gets fragments, browsers get pages."""
 from __future__ import annotations
 
+import functools
+
 import qrcode
 import qrcode.image.svg
 from flask import Response, flash, redirect, request, url_for
@@ -39,6 +41,16 @@ def no_pending():
     return htmx.redirect(url_for("auth.sign_in"))
 
 
+def pending_required(view):
+    """A sign-in step: only with this browser's pending sign-in (password accepted, second factor not yet),
+    which the view receives as its first argument."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        pending = state.pending()
+        return no_pending() if pending is None else view(pending, *args, **kwargs)
+    return wrapper
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limited("RATE_LIMIT_SIGN_IN", by_user_id)
 def sign_in():
@@ -72,10 +84,8 @@ def _second_step(pending):
 
 @bp.route("/sign-in/verify", methods=["GET", "POST"])
 @limited("RATE_LIMIT_CODE", by_session)
-def verify_code():
-    pending = state.pending()
-    if pending is None:
-        return no_pending()
+@pending_required
+def verify_code(pending):
     if not mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
     closed = mfa.CODE_STEP_CLOSED if mfa.code_step_closed(pending.user_id) else None
@@ -116,10 +126,8 @@ def _enroll_page(pending, form, push_url=None):
 
 @bp.route("/sign-in/enroll", methods=["GET", "POST"])
 @limited("RATE_LIMIT_CODE", by_session)
-def enroll_authenticator():
-    pending = state.pending()
-    if pending is None:
-        return no_pending()
+@pending_required
+def enroll_authenticator(pending):
     if mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.verify_code"))
     form = EnrollForm()

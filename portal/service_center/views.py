@@ -7,14 +7,13 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin.audit_views import render_log
 from portal.admin.forms import SearchForm
-from portal.admin.guard import role_required
-from portal.models import ROLE_SERVICE_CENTER, Company
+from portal.guards import staff_form, staff_only
+from portal.models import Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
 from portal.services import NotFound, ServiceError, admin, administrators, service_center, user_search
 from portal.web import show_error
 
-staff_only = role_required(ROLE_SERVICE_CENTER)
 ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
            "send-password-reset": ("Send password reset", service_center.send_password_reset)}
 
@@ -86,7 +85,7 @@ def companies():
 
 
 @bp.route("/companies/<int:company_id>/first-admin", methods=["GET", "POST"])
-@staff_only
+@staff_form
 def first_admin(company_id):
     company = Company.get_or_none(Company.id == company_id) or abort(404)
     form = FirstAdminForm()

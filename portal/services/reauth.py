@@ -5,11 +5,13 @@ stolen session is no way to guess a password; a session that gets too many wrong
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from flask import current_app
 
 from portal import clock
 from portal.models import LoginSession
+from portal.security import crypto
 from portal.services import ServiceError, SignInRestart, audit, mfa, sessions, signin
 
 FRESH_FOR = dt.timedelta(minutes=10)
@@ -74,6 +76,28 @@ def recently_authenticated(login_session: LoginSession) -> bool:
     """Signed in, or re-authenticated, within ADMIN_FRESH_FOR: enough for administrative actions."""
     latest = max(filter(None, (login_session.authenticated_at, login_session.reauthenticated_at)))
     return clock.now() - latest <= ADMIN_FRESH_FOR
+
+
+_NEVER_KEPT = {"csrf_token", "password", "current_password", "confirm", "code"}  # secrets are typed again
+KEEP_FOR = dt.timedelta(minutes=15)
+
+
+def keep_action(login_session: LoginSession, path: str, page: str, fields: list[tuple[str, str]]) -> None:
+    """Keep a form sent to `path` from `page` while a confirmation was due, to send it again once it is done."""
+    kept = [(name, value) for name, value in fields if name not in _NEVER_KEPT][:400]
+    data = json.dumps({"path": path, "page": page, "fields": kept, "at": clock.now().isoformat()})
+    LoginSession.update(kept_action=crypto.encrypt(data)).where(LoginSession.id == login_session.id).execute()
+
+
+def take_action(login_session: LoginSession, page: str) -> dict | None:
+    """The form kept for the page the person came from (and no older than KEEP_FOR), used up by taking it."""
+    stored = LoginSession.select(LoginSession.kept_action).where(LoginSession.id == login_session.id).scalar()
+    if not stored:
+        return None
+    LoginSession.update(kept_action=None).where(LoginSession.id == login_session.id).execute()
+    kept = json.loads(crypto.decrypt(stored))
+    fresh = clock.now() - dt.datetime.fromisoformat(kept["at"]) <= KEEP_FOR
+    return kept if fresh and kept["page"] == page else None
 
 
 def require_fresh(login_session: LoginSession) -> None:

@@ -2,6 +2,11 @@
 document.addEventListener("DOMContentLoaded", function () {
   document.documentElement.classList.add("js");
   focusFirstProblem(document);
+  // A change kept while the person confirmed it was them: sent on at once (without JavaScript: a button).
+  var kept = document.querySelector("form[data-auto-submit]");
+  if (kept) {
+    kept.submit();
+  }
   document.body.addEventListener("click", function (event) {
     if (event.target.closest("[data-print]")) {
       window.print();

@@ -12,7 +12,7 @@ from tests import helpers
 def admin_client(app, company, clock):
     helpers.make_user(company, "boss", role="company-admin", first_name="Bea", last_name="Boss")
     client = app.test_client()
-    helpers.enroll(client, "boss")
+    client.totp_secret = helpers.enroll(client, "boss")
     return client
 
 
@@ -258,3 +258,44 @@ def test_valid_until_in_the_past_is_refused_for_anyone(admin_client, worker):
     User.update(valid_until="9999-12-31").where(User.id == worker.id).execute()  # from before the limit
     response = act(admin_client, "worker", "extend")
     assert "cannot be extended" in admin_client.get(response.headers["Location"]).data.decode()
+
+
+def _continue(client, page: str):
+    """What the continue page sends (its JavaScript at once, or the person with its button)."""
+    parser = helpers._FormFields(re.search(r'<form method="post" action="([^"]+)" data-auto-submit', page).group(1))
+    parser.feed(page)
+    from werkzeug.datastructures import MultiDict
+    return client.post(parser.action, data=MultiDict(parser.fields))
+
+
+def test_a_stale_sign_in_asks_before_the_new_user_form_and_keeps_what_was_sent(app, admin_client, clock):
+    secret = admin_client.totp_secret
+    clock.advance(minutes=20)
+    admin_client.get("/")  # still active, but signed in more than 30 minutes ago
+    clock.advance(minutes=11)
+    assert admin_client.get("/admin/new-user").headers["Location"] == "/security/confirm?next=/admin/new-user"
+    # Sent anyway (a form left open): kept on the session, without passwords, and sent again after confirming.
+    token = helpers.csrf_token(admin_client.get("/profile").data)
+    sent = admin_client.post("/admin/new-user", data={
+        "csrf_token": token, "user_id": "keptuser", "email": "kept@acme.example", "first_name": "Kim",
+        "last_name": "Kept", "phone": "", "role": "user", "valid_until": ""})
+    assert sent.headers["Location"] == "/security/confirm?next=/admin/new-user"
+    assert not User.select().where(User.user_id == "keptuser").exists()
+    page = helpers.post_form(admin_client, "/security/confirm?next=/admin/new-user",
+                             {"password": helpers.PASSWORD, "code": helpers.code_now(secret)}).data.decode()
+    assert 'value="keptuser"' in page and 'name="password"' not in page
+    done = _continue(admin_client, page)
+    assert done.headers["Location"] == "/admin/users/keptuser"
+    assert User.get(User.user_id == "keptuser").email == "kept@acme.example"
+
+
+def test_a_clicked_action_is_not_dropped_by_a_stale_sign_in(app, admin_client, worker, clock):
+    clock.advance(minutes=20)
+    admin_client.get("/")
+    clock.advance(minutes=11)
+    clicked = helpers.post_form(admin_client, "/admin/users/worker/deactivate", {}, token_from="/profile")
+    assert clicked.headers["Location"] == "/security/confirm?next=/admin/users/worker"
+    page = helpers.post_form(admin_client, "/security/confirm?next=/admin/users/worker",
+                             {"password": helpers.PASSWORD, "code": helpers.code_now(admin_client.totp_secret)})
+    asked = _continue(admin_client, page.data.decode())
+    assert "Deactivate: worker?" in asked.data.decode()  # the click arrives: its confirmation is next

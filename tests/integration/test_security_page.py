@@ -23,7 +23,8 @@ def test_new_backup_codes_need_reauthentication(client, user, clock):
     first = helpers.post_form(client, "/security/new-backup-codes", {}, token_from="/security")
     assert first.headers["Location"].startswith("/security/confirm")
     old = {b.code_hash for b in BackupCode.select()}
-    assert reauthenticate(client, secret, clock).headers["Location"] == "/security"
+    page = reauthenticate(client, secret, clock).data.decode()  # the click is kept, and sent on from here
+    assert 'action="/security/new-backup-codes" data-auto-submit' in page and "Continue" in page
     response = helpers.post_form(client, "/security/new-backup-codes", {}, token_from="/security")
     assert response.headers["Location"] == "/sign-in/backup-codes"
     codes = re.findall(r"<code>([^<]+)</code>", client.get("/sign-in/backup-codes").data.decode())

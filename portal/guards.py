@@ -1,0 +1,72 @@
+"""Who may open a page, shared by the blueprints: roles checked on every request from the database (never
+from a form), and a fresh confirmation before changes that matter."""
+from __future__ import annotations
+
+import functools
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal.auth import state
+from portal.extensions import login_manager
+from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER
+from portal.services import NotFound, audit, reauth
+from portal.web import client_ip
+
+ADMIN_REAUTH = "For your safety, enter your password and a code again before administrative changes."
+
+
+def _page_to_return_to() -> str:
+    """This URL if it can be opened with GET, else the page of the user it acts on (no Referer is sent)."""
+    if "GET" in request.url_rule.methods:
+        return request.path
+    return request.path.rsplit("/", 1)[0]
+
+
+def confirm_first(message: str):
+    """Send the person to enter their password and a code again. A form they sent is kept (never its
+    passwords or codes) and sent again once they have, so nothing typed or clicked is lost."""
+    page = _page_to_return_to()
+    if request.method == "POST":
+        fields = [(name, value) for name, values in request.form.lists() for value in values]
+        reauth.keep_action(state.active(), request.path, page, fields)
+    flash(message, "info")
+    return redirect(url_for("account.reauthenticate", next=page), 303)
+
+
+def in_own_company(lookup, key):
+    """What `lookup(company_id, key)` finds in the administrator's own company, or a 404 that is audited:
+    another company's User IDs and numbers look absent, and trying them leaves a trace."""
+    try:
+        return lookup(current_user.company_id, key)
+    except NotFound:
+        audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
+                     path=request.path, reason="not in the company")
+        abort(404)
+
+
+def role_required(*roles: str, ask_first: bool = False):
+    """Only signed-in users with one of these roles; others get 404 (nothing to see here) and an audit entry.
+    Changes (POST) need a sign-in or confirmation of the last 30 minutes; `ask_first` asks for it when the page
+    of a form opens, before anything is typed into it."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
+                             path=request.path)
+                abort(404)
+            changing = request.method == "POST" or ask_first
+            if changing and not reauth.recently_authenticated(state.active()):
+                return confirm_first(ADMIN_REAUTH)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+company_admin = role_required(ROLE_COMPANY_ADMIN)
+company_admin_form = role_required(ROLE_COMPANY_ADMIN, ask_first=True)
+staff_only = role_required(ROLE_SERVICE_CENTER)
+staff_form = role_required(ROLE_SERVICE_CENTER, ask_first=True)
