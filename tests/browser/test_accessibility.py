@@ -245,9 +245,10 @@ def test_account_pages(axe, page, new_page, javascript, live_server, clock, smtp
     page.get_by_label("Password", exact=True).fill(helpers.PASSWORD)
     page.get_by_label("Verification code", exact=True).fill(code_now(secret))
     button(page, "Confirm").click()
-    expect_step(page, live_server, "/security", "Security")
-    axe.check(page, "Security, just confirmed")
-    button(page, "New backup codes").click()
+    if not javascript:  # the click on New backup codes was kept: sent on by itself, or here with a button
+        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you: now the change you asked for")
+        axe.check(page, "a kept click, to continue")
+        button(page, "Continue").click()
     expect_step(page, live_server, "/sign-in/backup-codes", "Save your backup codes")
     axe.check(page, "new backup codes")
     button(page, "I have saved my backup codes").click()
@@ -255,7 +256,7 @@ def test_account_pages(axe, page, new_page, javascript, live_server, clock, smtp
     sign_in(new_page(), javascript, live_server, clock, secret)  # a second session, to sign out of
     page.goto("/sessions")
     expect_step(page, live_server, "/sessions", "Where you are signed in")
-    expect(page.get_by_role("table").get_by_role("button", name="Sign out", exact=True).first).to_be_visible()
+    expect(page.get_by_role("main").get_by_role("button", name="Sign out", exact=True).first).to_be_visible()
     axe.check(page, "Sessions")
 
     link(page.get_by_role("navigation", name="Main"), "Directory").click()
