@@ -138,6 +138,7 @@ class LoginSession(BaseModel):
     enrollment_secret = TextField(null=True)  # encrypted; only while enrolling in this sign-in
     backup_codes_to_show = TextField(null=True)  # encrypted; shown once after enrollment
     reauthenticated_at = DateTimeField(null=True)  # password and code entered again, for sensitive changes
+    amr = CharField(max_length=50, default="pwd")  # how the person signed in (RFC 8176 words), for ID tokens
 
     class Meta:
         table_name = "login_sessions"

@@ -48,6 +48,8 @@ def sign_in():
     if request.method == "GET" and state.pending():
         return redirect(_step_url(state.pending()), 303)
     form = SignInForm()
+    if request.method == "GET" and request.args.get("user_id"):  # an application's login_hint
+        form.user_id.data = request.args["user_id"][:200]
     if form.validate_on_submit():
         try:
             started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent())

@@ -19,7 +19,8 @@ from peewee import Value
 from portal import clock
 from portal.db import db
 from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, Token, User
-from portal.services import admin, links, outbox
+from portal.models_oidc import BackchannelLogout
+from portal.services import admin, links, outbox, sessions
 
 BATCH = 1000
 LEASE = dt.timedelta(minutes=10)
@@ -133,7 +134,7 @@ def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
         ids = [u.id for u in rows]
         with db.atomic():
             User.update(active=False).where(User.id.in_(ids) & due).execute()
-            LoginSession.delete().where(LoginSession.user.in_(ids)).execute()
+            sessions.end_where(LoginSession.user.in_(ids))
             _audit_rows("lifecycle.deactivated_for_inactivity", ids, now)
             outbox.queue_many([outbox.render(u.email, f"User ID {u.user_id} was deactivated on {now.date()}",
                                              "inactivity_deactivated", notice=True, user=u, today=now.date())
@@ -177,6 +178,7 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
             # {"valid_until": "YYYY-MM-DD"}, as json.dumps writes it; before the update moves the row on
             _audit_rows("lifecycle.expired", ids, now, Value('{"valid_until": "').concat(User.valid_until).concat('"}'))
             User.update(expired_recorded_for=User.valid_until).where(User.id.in_(ids)).execute()
+            sessions.end_where(LoginSession.user.in_(ids))  # they would end at the next request; applications learn now
         count += len(rows)
     return count
 
@@ -184,19 +186,21 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
 def _stale(now: dt.datetime):
     """Sessions past their timeouts, used or expired links, and mail sent long ago (it holds personal data)."""
     cfg = current_app.config
-    sessions = ((LoginSession.stage == "pending")
-                & (LoginSession.created_at < now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]))) | (
+    timed_out = ((LoginSession.stage == "pending")
+                 & (LoginSession.created_at < now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]))) | (
         (LoginSession.stage == "active")
         & ((LoginSession.last_seen_at < now - dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
            | (LoginSession.authenticated_at < now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))))
     tokens = Token.expires_at < now - KEEP_SPENT
     mail = (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < now - KEEP_SPENT)
-    return ((LoginSession, sessions), (Token, tokens), (OutboxMessage, mail))
+    logouts = (BackchannelLogout.status == "sent") & (BackchannelLogout.sent_at < now - KEEP_SPENT)
+    return ((LoginSession, timed_out), (Token, tokens), (OutboxMessage, mail), (BackchannelLogout, logouts))
 
 
 def purge_stale(now: dt.datetime) -> int:
-    """Set-based deletes of what no longer serves anyone."""
-    return sum(model.delete().where(condition).execute() for model, condition in _stale(now))
+    """Set-based deletes of what no longer serves anyone; timed-out sessions end as every session does."""
+    return sum(sessions.end_where(condition) if model is LoginSession else model.delete().where(condition).execute()
+               for model, condition in _stale(now))
 
 
 def dry_run_counts(now: dt.datetime) -> dict[str, int]:

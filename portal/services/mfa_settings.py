@@ -83,7 +83,7 @@ def own_sessions(user: User) -> list[LoginSession]:
 
 def end_own_session(user: User, session_id: int) -> None:
     """End one of the user's own sessions (another person's id does nothing)."""
-    LoginSession.delete().where((LoginSession.id == session_id) & (LoginSession.user == user)).execute()
+    sessions.end_where((LoginSession.id == session_id) & (LoginSession.user == user))
     audit.record("session.ended", subject=user, actor=user, session=session_id)
 
 

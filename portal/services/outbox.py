@@ -1,7 +1,6 @@
 """The mail outbox: a mail is a row written with the change that causes it, delivered after commit."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from flask import current_app, g, has_request_context
@@ -10,11 +9,11 @@ from peewee import fn
 
 from portal import clock
 from portal.models import OutboxMessage
+from portal.services import queue
 from portal.services.accounts import plain_address
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
-MAX_ATTEMPTS = 8
-CLAIM_SECONDS = 120
+MAX_ATTEMPTS = queue.MAX_ATTEMPTS
 
 
 def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
@@ -71,55 +70,13 @@ def _linked(block: str) -> Markup:
     return Markup("".join(parts).replace("\n", "<br>\n"))
 
 
-def _claim(message_id: int, now: dt.datetime) -> bool:
-    """Take a message for sending; two senders never both get it."""
-    free = (OutboxMessage.status == "queued") | (
-        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))
-    return (OutboxMessage.update(status="sending", claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                                 attempts=OutboxMessage.attempts + 1)
-            .where((OutboxMessage.id == message_id) & free & (OutboxMessage.next_attempt_at <= now))
-            .execute()) == 1
-
-
 def due_ids(limit: int = 100, ids: list[int] | None = None) -> list[int]:
-    now = clock.now()
-    query = (OutboxMessage.select(OutboxMessage.id)
-             .where((OutboxMessage.next_attempt_at <= now)
-                    & ((OutboxMessage.status == "queued")
-                       | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))))
-             .order_by(OutboxMessage.next_attempt_at).limit(limit))
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
-    return [row.id for row in query]
+    return queue.due_ids(OutboxMessage, limit, ids)
 
 
 def deliver(send, ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
     """Send due messages with send(message); returns (sent, not sent). Retries back off up to MAX_ATTEMPTS."""
-    sent = failed = 0
-    for message_id in due_ids(limit, ids):
-        if not _claim(message_id, clock.now()):
-            continue
-        message = OutboxMessage.get_by_id(message_id)
-        try:
-            send(message)
-        except Exception as exc:  # any transport failure: keep the mail and try later
-            failed += 1
-            _failed(message, exc)
-            continue
-        sent += 1
-        OutboxMessage.update(status="sent", sent_at=clock.now(), claimed_until=None, last_error=None).where(
-            OutboxMessage.id == message_id).execute()
-    return sent, failed
-
-
-def _failed(message: OutboxMessage, exc: Exception) -> None:
-    current_app.logger.warning("mail %s to outbox id %s not sent: %s", message.subject, message.id,
-                               type(exc).__name__)
-    final = message.attempts >= MAX_ATTEMPTS
-    delay = dt.timedelta(minutes=min(2 ** message.attempts, 360))
-    OutboxMessage.update(status="failed" if final else "queued", claimed_until=None,
-                         next_attempt_at=clock.now() + delay, last_error=f"{type(exc).__name__}: {exc}"[:1000]).where(
-        OutboxMessage.id == message.id).execute()
+    return queue.deliver(OutboxMessage, send, "mail", ids, limit)
 
 
 def counts() -> dict[str, int]:

@@ -65,7 +65,7 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
         if links.redeem(token, links.RECOVERY) is None:
             raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.RECOVERY]))
         forget_authenticator(user)
-        started = sessions.start_pending(user, ip, user_agent)
+        started = sessions.start_pending(user, ip, user_agent, amr="pwd recovery")  # then a new authenticator
         audit.record("mfa.recovered", subject=user, ip=ip)
         outbox.queue(user.email, "your authenticator was removed with a recovery link", "recovery_used",
                      user=user, when=clock.now())
