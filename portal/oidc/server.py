@@ -161,7 +161,8 @@ class EndSession(EndSessionEndpoint):
         return [signing_keys.ALG]
 
     def end_session(self, end_session_request):
-        state.end()
+        if state.active() is not None:  # a pending sign-in is left alone: it reaches nothing anyway
+            state.end()
 
 
 def create(app) -> AuthorizationServer:

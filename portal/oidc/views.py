@@ -52,8 +52,7 @@ def jwks():
 
 def _public_json(document: dict):
     response = jsonify(document)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=300"  # keys are published before they sign
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public documents; browser-based applications read them
     return response
 
 

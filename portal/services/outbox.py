@@ -9,11 +9,11 @@ from peewee import fn
 
 from portal import clock
 from portal.models import OutboxMessage
-from portal.services import queue
+from portal.services import queue as durable_queue
 from portal.services.accounts import plain_address
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
-MAX_ATTEMPTS = queue.MAX_ATTEMPTS
+MAX_ATTEMPTS = durable_queue.MAX_ATTEMPTS
 
 
 def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
@@ -71,12 +71,12 @@ def _linked(block: str) -> Markup:
 
 
 def due_ids(limit: int = 100, ids: list[int] | None = None) -> list[int]:
-    return queue.due_ids(OutboxMessage, limit, ids)
+    return durable_queue.due_ids(OutboxMessage, limit, ids)
 
 
 def deliver(send, ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
     """Send due messages with send(message); returns (sent, not sent). Retries back off up to MAX_ATTEMPTS."""
-    return queue.deliver(OutboxMessage, send, "mail", ids, limit)
+    return durable_queue.deliver(OutboxMessage, send, "mail", ids, limit)
 
 
 def counts() -> dict[str, int]:
