@@ -60,18 +60,19 @@ def _public_json(document: dict):
 def authorize():
     signed_in = state.active()
     try:
-        _refuse_request_objects()
         grant = _server().get_consent_grant(end_user=signed_in.user if signed_in else None)
+        _refuse_request_objects(grant)
         return _decide(grant, signed_in)
     except OAuth2Error as error:
         return _error(error)
 
 
-def _refuse_request_objects() -> None:
-    if "request" in request.values:
-        raise RequestNotSupportedError()
-    if "request_uri" in request.values:
-        raise RequestURINotSupportedError()
+def _refuse_request_objects(grant) -> None:
+    """Request objects (JAR) are not supported: said to the application, as OpenID Connect asks."""
+    if "request" in request.args:
+        raise RequestNotSupportedError(redirect_uri=grant.redirect_uri)
+    if "request_uri" in request.args:
+        raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
 
 
 def _decide(grant, signed_in):
