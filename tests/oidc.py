@@ -93,8 +93,10 @@ class Browser:
         raise AssertionError("redirect loop")
 
     def submit(self, page: requests.Response, **fields) -> requests.Response:
-        """Post the page's form with its CSRF token, to the page's form action (or the page itself)."""
-        action = re.search(r'<form method="post" action="([^"]*)"', page.text)
+        """Post the page's (first) form with its CSRF token, to its action (or the page itself); the header's
+        Sign out form is not the page's."""
+        main = page.text[page.text.find('<main id="main">'):]
+        action = re.search(r'<form method="post" action="([^"]*)"', main)
         url = html.unescape(action.group(1)) if action else page.url
         return self.go(url, "POST", {"csrf_token": helpers.csrf_token(page.text), **fields})
 

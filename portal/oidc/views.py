@@ -12,7 +12,6 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError, RequestNotSupportedError, \
     RequestURINotSupportedError
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_wtf.csrf import CSRFError, validate_csrf
 
 from portal.auth import state
 from portal.extensions import csrf
@@ -180,10 +179,7 @@ def end_session():
     signed_in = state.active()
     confirmed = request.method == "POST" and "confirm" in request.form
     if confirmed:
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except CSRFError:
-            return error_page(400, "This form has expired. Sign out from the application again.")
+        csrf.protect()  # our confirmation form: a CSRF error page without its token
     elif signed_in is not None and not _hint_is_this_session(logout, signed_in):
         return render_template("oidc/logout.html", client=logout.client, action=request.full_path)
     response = _server().create_endpoint_response("end_session", logout)

@@ -16,7 +16,9 @@ def person(portal, clock):
     """A user with an authenticator, who has made the first sign-in's choices: (user, secret). The clock moves
     one step on, since each step's code is accepted once."""
     user = helpers.make_user(helpers.make_company("ACME Components"))
-    secret = helpers.enroll(portal.app.test_client())
+    enrolling = portal.app.test_client()
+    secret = helpers.enroll(enrolling)
+    helpers.post_form(enrolling, "/sign-out", {}, token_from="/")  # the browser of each test starts signed out
     clock.advance(seconds=30)
     return user, secret
 
