@@ -146,3 +146,9 @@ def _check(cfg) -> None:
         raise ConfigError("PORTAL_PROXY_COUNT must be the number of trusted reverse proxies (0 or more).")
     if ":" in cfg["TOTP_ISSUER"] or not cfg["TOTP_ISSUER"].strip():
         raise ConfigError("PORTAL_TOTP_ISSUER must be non-empty and must not contain ':'.")
+    if cfg.get("OIDC_SIGNING_KEY"):
+        from portal.services import ServiceError, signing_keys
+        try:
+            signing_keys.from_setting(cfg["OIDC_SIGNING_KEY"])
+        except ServiceError as error:
+            raise ConfigError(error.message) from None

@@ -17,7 +17,7 @@ from portal.auth import state
 from portal.extensions import csrf
 from portal.models_oidc import ClientSession
 from portal.oidc import bp, discovery, server
-from portal.ratelimits import by_client, limited
+from portal.ratelimits import by_client, limited, retry_after_seconds
 from portal.services import oidc
 from portal.web import client_ip, error_page
 
@@ -140,6 +140,15 @@ def _error(error: OAuth2Error):
     message = error.description or "The application sent a request Portal cannot accept."
     return error_page(400, f"The application's sign-in request cannot be used: {message} "
                            "Go back to the application and try again, or tell its operator.")
+
+
+@bp.errorhandler(429)
+def _too_many_requests(_error):
+    """Applications get JSON, with Retry-After, from the endpoints they call."""
+    seconds = retry_after_seconds()
+    response = jsonify(error="temporarily_unavailable", error_description=f"Too many requests; retry in {seconds} s.")
+    response.status_code, response.headers["Retry-After"] = 429, str(seconds)
+    return response
 
 
 @bp.route("/oidc/token", methods=["POST"])

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +63,14 @@ def _write(path: Path, document: dict, replace: bool) -> None:
             os.unlink(tmp)
 
 
-def _from_setting(value: str) -> list[dict]:
+def from_setting(value: str) -> list[dict]:
     """PORTAL_OIDC_SIGNING_KEY: PEM RSA private keys of 2048 bits or more, the signing one first."""
     entries = []
     for pem in _PEM.findall(value):
         try:
-            key = RSAKey.import_key(pem, parameters=PARAMETERS)
+            with warnings.catch_warnings():  # a short key is refused below, with a sentence
+                warnings.simplefilter("ignore")
+                key = RSAKey.import_key(pem, parameters=PARAMETERS)
         except Exception:  # joserfc raises several kinds for a bad key; the message is the same
             key = None
         if key is None or not key.is_private or key.private_key.key_size < KEY_BITS:
@@ -84,7 +87,7 @@ def _entries() -> list[dict]:
     setting = current_app.config.get("OIDC_SIGNING_KEY")
     cache = current_app.extensions.setdefault("portal_signing_keys", {})
     if setting:
-        version, load = setting, lambda: _from_setting(setting)
+        version, load = setting, lambda: from_setting(setting)
     else:
         path = _path()
         if not path.exists():
