@@ -163,10 +163,11 @@ class Timer:
         self.steps[name] = time.perf_counter() - start
 
 
-def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
-    """A complete browser sign-in: page, password, code page, code, home page."""
+def sign_in(port: int, account: tuple[str, str], timer: Timer, browser: Browser | None = None) -> None:
+    """A complete browser sign-in: page, password, code page, code, home page. A browser given stays open,
+    signed in."""
     user_id, secret = account
-    browser = Browser(port, own_address=True)
+    keep, browser = browser is not None, browser or Browser(port, own_address=True)
     try:
         with timer.step("GET /sign-in"):
             token = csrf_token(expect(browser.request("GET", "/sign-in"), 200).body)
@@ -182,7 +183,8 @@ def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
             if user_id not in expect(browser.request("GET", "/"), 200).body:
                 raise StepFailed("the home page does not show the User ID")
     finally:
-        browser.close()
+        if not keep:
+            browser.close()
 
 
 def sign_in_page(port: int, _account, timer: Timer) -> None:

@@ -33,6 +33,11 @@ def subject(user: User) -> str:
     return Subject.select(Subject.sub).where(Subject.user == user.id).scalar()
 
 
+def ensure_subject(user: User) -> None:
+    """As subject(), writing first (inside a transaction that must not read before it writes)."""
+    Subject.insert(user=user.id, sub=secrets.token_urlsafe(24)).on_conflict_ignore().execute()
+
+
 def claims(user: User, scope: str) -> dict:
     """The claims a scope gives, for the ID token and UserInfo alike."""
     scopes = set(scope.split())
@@ -74,12 +79,12 @@ def issue_code(login_session: LoginSession, client: Client, code: str, redirect_
     """Store a new code (60 s, single use) and record that this session signed in to the application."""
     now = clock.now()
     with db.atomic():
-        link = ClientSession.get_or_none((ClientSession.login_session == login_session.id)
-                                         & (ClientSession.client == client.id))
-        if link is None:
-            link = ClientSession.create(login_session=login_session.id, client=client.id,
-                                        sid=secrets.token_urlsafe(24), created_at=now)
-        subject(login_session.user)
+        # Writes first: a SQLite transaction that reads before it writes cannot wait for another writer.
+        (ClientSession.insert(login_session=login_session.id, client=client.id, sid=secrets.token_urlsafe(24),
+                              created_at=now).on_conflict_ignore().execute())
+        link = ClientSession.get((ClientSession.login_session == login_session.id)
+                                 & (ClientSession.client == client.id))
+        ensure_subject(login_session.user)
         row = AuthorizationCode.create(
             code_hash=hash_token(code), client=client.id, user=login_session.user_id,
             login_session=login_session.id, client_session=link.id, redirect_uri=redirect_uri, scope=scope,
@@ -219,13 +224,12 @@ def needs_consent(user: User, client: Client, scope: str, asked: bool = False) -
 
 
 def give_consent(user: User, client: Client, scope: str, ip: str = "") -> None:
+    """Remember the scope (added to what was allowed before)."""
     with db.atomic():
-        given = Consent.get_or_none((Consent.user == user.id) & (Consent.client == client.id))
-        scopes = sorted(set(scope.split()) | set(given.scope.split() if given else ()))
-        if given is None:
-            Consent.create(user=user.id, client=client.id, scope=" ".join(scopes), created_at=clock.now())
-        else:
-            Consent.update(scope=" ".join(scopes)).where(Consent.id == given.id).execute()
+        Consent.insert(user=user.id, client=client.id, scope="", created_at=clock.now()).on_conflict_ignore().execute()
+        given = Consent.get((Consent.user == user.id) & (Consent.client == client.id))
+        scopes = " ".join(sorted(set(scope.split()) | set(given.scope.split())))
+        Consent.update(scope=scopes).where(Consent.id == given.id).execute()
         audit.record("oidc.consent_given", subject=user, actor=user, ip=ip, client=client.client_id, scope=scope)
 
 
