@@ -12,7 +12,7 @@ from flask import current_app
 
 from portal import clock
 from portal.db import db
-from portal.models import ROLE_LABELS, STAGE_ACTIVE, LoginSession, User
+from portal.models import ROLE_LABELS, STAGE_ACTIVE, Company, LoginSession, User
 from portal.models_oidc import AuthorizationCode, Client, ClientSession, Consent, IssuedToken, Subject, epoch
 from portal.security.tokens import hash_token
 from portal.services import audit, backchannel, sessions
@@ -63,7 +63,7 @@ def claims(user: User, scope: str) -> dict:
 def live_session(login_session_id: int) -> LoginSession | None:
     """The signed-in session a code or token was issued in, if it may go on (it is touched, as a page view
     would); a timed-out session, or one whose user may no longer sign in, is ended here."""
-    record = (LoginSession.select(LoginSession, User).join(User)
+    record = (LoginSession.select(LoginSession, User, Company).join(User).join(Company)  # the company for claims
               .where((LoginSession.id == login_session_id) & (LoginSession.stage == STAGE_ACTIVE)).first())
     return sessions.keep_alive(record)
 
@@ -103,8 +103,9 @@ def nonce_used(client_id: str, nonce: str) -> bool:
 def redeem_code(code: str, client: Client) -> AuthorizationCode | None:
     """The code, used up now; None when unknown, expired or used before. A second use revokes what the first
     one was exchanged for (RFC 9700 4.2.1)."""
-    row = AuthorizationCode.get_or_none((AuthorizationCode.code_hash == hash_token(code or ""))
-                                        & (AuthorizationCode.client == client.id))
+    row = (AuthorizationCode.select(AuthorizationCode, ClientSession).join(ClientSession)
+           .where((AuthorizationCode.code_hash == hash_token(code or "")) & (AuthorizationCode.client == client.id))
+           .first())  # with the sid its ID token carries
     if row is None:
         return None
     claimed = (AuthorizationCode.update(used_at=clock.now())
