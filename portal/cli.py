@@ -154,9 +154,12 @@ def mail_send(limit):
     from portal import mail
     from portal.services import outbox
 
-    sent, failed = mail.deliver_due(limit=limit)
-    counts = outbox.counts()
-    click.echo(f"Sent {sent}, not sent {failed}. Outbox: {counts.get('queued', 0)} queued, "
+    _report_sending(*mail.deliver_due(limit=limit), outbox.counts(), "Outbox")
+
+
+def _report_sending(sent: int, failed: int, counts: dict, queue_name: str) -> None:
+    """What a run of a durable queue's job did; exit status 1 if something could not be sent (it is retried)."""
+    click.echo(f"Sent {sent}, not sent {failed}. {queue_name}: {counts.get('queued', 0)} queued, "
                f"{counts.get('failed', 0)} failed for good.")
     if failed:
         sys.exit(1)
@@ -313,12 +316,7 @@ def backchannel_send(limit):
     """Send queued logout tokens that are due (safe every minute, and twice at once); exit 1 if some failed."""
     from portal.services import backchannel
 
-    sent, failed = backchannel.deliver(limit=limit)
-    counts = backchannel.counts()
-    click.echo(f"Sent {sent}, not sent {failed}. Queue: {counts.get('queued', 0)} queued, "
-               f"{counts.get('failed', 0)} failed for good.")
-    if failed:
-        sys.exit(1)
+    _report_sending(*backchannel.deliver(limit=limit), backchannel.counts(), "Queue")
 
 
 def register(app) -> None:

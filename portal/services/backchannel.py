@@ -11,7 +11,7 @@ import secrets
 import requests
 from flask import current_app, g, has_request_context
 from joserfc import jwt
-from peewee import Value, fn
+from peewee import Value
 
 from portal import clock
 from portal.models import LoginSession
@@ -74,6 +74,4 @@ def deliver(limit: int = 100) -> tuple[int, int]:
 
 
 def counts() -> dict[str, int]:
-    rows = (BackchannelLogout.select(BackchannelLogout.status, fn.COUNT(BackchannelLogout.id).alias("n"))
-            .group_by(BackchannelLogout.status))
-    return {row.status: row.n for row in rows}
+    return queue.counts(BackchannelLogout)

@@ -5,7 +5,6 @@ import re
 
 from flask import current_app, g, has_request_context
 from markupsafe import Markup, escape
-from peewee import fn
 
 from portal import clock
 from portal.models import OutboxMessage
@@ -80,6 +79,4 @@ def deliver(send, ids: list[int] | None = None, limit: int = 100) -> tuple[int, 
 
 
 def counts() -> dict[str, int]:
-    rows = OutboxMessage.select(OutboxMessage.status, fn.COUNT(OutboxMessage.id).alias("n")).group_by(
-        OutboxMessage.status)
-    return {row.status: row.n for row in rows}
+    return durable_queue.counts(OutboxMessage)

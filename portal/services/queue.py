@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from peewee import fn
+
 from portal import clock
 
 MAX_ATTEMPTS = 8
@@ -62,3 +64,9 @@ def _failed(model, row, exc: Exception, what: str) -> None:
     delay = dt.timedelta(minutes=min(2 ** row.attempts, 360))
     model.update(status="failed" if final else "queued", claimed_until=None, next_attempt_at=clock.now() + delay,
                  last_error=f"{type(exc).__name__}: {exc}"[:1000]).where(model.id == row.id).execute()
+
+
+def counts(model) -> dict[str, int]:
+    """Rows by status."""
+    rows = model.select(model.status, fn.COUNT(model.id).alias("n")).group_by(model.status)
+    return {row.status: row.n for row in rows}

@@ -75,13 +75,18 @@ def test_first_sign_in_through_the_application_comes_back_to_it(page, javascript
     expect_signed_in_at_the_application(page, application)
 
 
-@steps.BOTH
-def test_signing_out_at_the_application_ends_the_portal_session(page, javascript, live_server, clock, application):
+def sign_in_with_a_code(page, javascript, live_server, clock, application):
+    """Someone who has an authenticator signs in to the application: password and code at Portal, then back."""
     steps.make_person()
     secret = steps.enroll_with_test_client(live_server, clock)
     sign_in_at_the_application(page, application, javascript)
     steps.verify(page, steps.code_now(secret))
     expect_signed_in_at_the_application(page, application)
+
+
+@steps.BOTH
+def test_signing_out_at_the_application_ends_the_portal_session(page, javascript, live_server, clock, application):
+    sign_in_with_a_code(page, javascript, live_server, clock, application)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(application + "/")
     expect(page.get_by_text("You are not signed in.")).to_be_visible()
@@ -91,11 +96,7 @@ def test_signing_out_at_the_application_ends_the_portal_session(page, javascript
 
 @steps.BOTH
 def test_signing_out_of_portal_signs_out_of_the_application(page, javascript, live_server, clock, application):
-    steps.make_person()
-    secret = steps.enroll_with_test_client(live_server, clock)
-    sign_in_at_the_application(page, application, javascript)
-    steps.verify(page, steps.code_now(secret))
-    expect_signed_in_at_the_application(page, application)
+    sign_in_with_a_code(page, javascript, live_server, clock, application)
     page.goto(live_server.url + "/")
     page.get_by_role("navigation", name="Account").get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You have been signed out.")
