@@ -7,20 +7,20 @@ from concurrent.futures import ThreadPoolExecutor
 from portal.db import db
 
 
-def after_response(app, mode: str, job) -> None:
-    """Run job() in an app context: now ("inline", for tests) or on a worker thread ("background")."""
+def after_response(app, mode: str, job, kind: str) -> None:
+    """Run job() in an app context: now ("inline", for tests) or on a worker thread of its kind ("background"),
+    so that an application slow to answer a logout token never holds up mail."""
     if mode == "inline":
         _in_context(app, job)
     else:
-        _executor(app).submit(_in_context, app, job)
+        _executor(app, kind).submit(_in_context, app, job)
 
 
-def _executor(app) -> ThreadPoolExecutor:
-    executor = app.extensions.get("portal_background_executor")
-    if executor is None:
-        executor = app.extensions["portal_background_executor"] = ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="after-response")
-    return executor
+def _executor(app, kind: str) -> ThreadPoolExecutor:
+    executors = app.extensions.setdefault("portal_background_executors", {})
+    if kind not in executors:
+        executors[kind] = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"after-response-{kind}")
+    return executors[kind]
 
 
 def _in_context(app, job) -> None:

@@ -112,15 +112,20 @@ def _handle_unexpected(error: Exception):
 
 
 class RedactLinkTokens(logging.Filter):
-    """Access logs must not keep the secret part of mailed links."""
+    """Access logs must not keep the secret part of mailed links, nor tokens an application put in a query
+    (an ID token given as id_token_hint holds personal data)."""
 
     pattern = re.compile(r"(/(?:recover|new-password|profile/email|contact/activate)/)[A-Za-z0-9_-]{16,}")
+    query_pattern = re.compile(r"([?&](?:id_token_hint|code|access_token|refresh_token|logout_token|client_secret)=)"
+                               r"[^&\s\"]+")
+
+    def redact(self, text: str) -> str:
+        return self.query_pattern.sub(r"\1[redacted]", self.pattern.sub(r"\1[redacted]", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(self.pattern.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                                for a in record.args)
-        record.msg = self.pattern.sub(r"\1[redacted]", str(record.msg))
+            record.args = tuple(self.redact(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = self.redact(str(record.msg))
         return True
 
 

@@ -62,5 +62,5 @@ def init_app(app) -> None:
         # close() is not relied on, as some servers skip it when the browser drops the connection.
         ids = g.pop("outbox_ids", None)
         if ids:
-            background.after_response(app, app.config["MAIL_DELIVERY"], lambda: deliver_due(ids=ids))
+            background.after_response(app, app.config["MAIL_DELIVERY"], lambda: deliver_due(ids=ids), "mail")
         return response

@@ -16,7 +16,7 @@ def init_app(app) -> None:
     @app.after_request
     def _deliver_logouts(response):
         if g.pop("backchannel_queued", False):
-            background.after_response(app, app.config["BACKCHANNEL_DELIVERY"], backchannel.deliver)
+            background.after_response(app, app.config["BACKCHANNEL_DELIVERY"], backchannel.deliver, "backchannel")
         return response
 
 

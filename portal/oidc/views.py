@@ -103,13 +103,26 @@ def _too_old(signed_in, max_age: str | None) -> bool:
 
 
 def _sign_in_first(signed_in):
-    """A new sign-in through Portal's own pages, then back here (prompt=login and max_age end the session first:
-    Portal's sign-in starts from nothing)."""
+    """A new sign-in through Portal's own pages, then back here. Someone signed in (prompt=login, max_age) is
+    asked first: Portal's sign-in starts from nothing, so the session ends, and a link alone must not end it."""
+    query = urlencode(_without_forced(request.args))
     if signed_in is not None:
-        state.end()
-    resume = url_for("oidc.resume") + "?" + urlencode(_without_forced(request.args))
+        return render_template("oidc/sign_in_again.html", client=_server().query_client(request.args["client_id"]),
+                               action=url_for("oidc.sign_in_again") + "?" + query)
+    return _to_sign_in(query)
+
+
+def _to_sign_in(query: str):
     hint = request.args.get("login_hint")
-    return redirect(url_for("auth.sign_in", next=resume, **({"user_id": hint[:200]} if hint else {})), 303)
+    return redirect(url_for("auth.sign_in", next=url_for("oidc.resume") + "?" + query,
+                            **({"user_id": hint[:200]} if hint else {})), 303)
+
+
+@bp.route("/oidc/authorize/sign-in-again", methods=["POST"])
+def sign_in_again():
+    """The person agreed to sign in again for the application (the form's CSRF token was checked)."""
+    state.end()
+    return _to_sign_in(request.query_string.decode("ascii", "replace"))
 
 
 @bp.route("/oidc/authorize/continue")

@@ -7,7 +7,7 @@ import pytest
 import requests
 from authlib.integrations.base_client import OAuthError
 
-from portal.models import User
+from portal.models import LoginSession, User
 from tests import helpers
 from tests.oidc import CALLBACK
 
@@ -109,6 +109,14 @@ def test_implicit_and_hybrid_flows_are_refused(portal, browser):
         assert app.answer(browser.go(url)).params["error"] == "unsupported_response_type", response_type
 
 
+def test_sign_in_again_needs_its_csrf_token(portal, person, browser):
+    app = portal.register()
+    app.sign_in(browser, person[1])
+    page = browser.go(app.authorization_url(prompt="login"))
+    response = browser.http.post(portal.url + "/oidc/authorize/sign-in-again", allow_redirects=False)
+    assert response.status_code == 400 and LoginSession.select().count() == 1
+
+
 def test_prompt_none_without_a_session_answers_login_required(portal, browser):
     app = portal.register()
     answer = app.answer(browser.go(app.authorization_url(prompt="none")))
@@ -129,7 +137,9 @@ def test_prompt_login_asks_for_a_new_sign_in(portal, person, browser, clock):
     first = app.verify(app.exchange(app.sign_in(browser, secret).code)["id_token"])
     clock.advance(seconds=45)
     page = browser.go(app.authorization_url(prompt="login"))
-    assert page.url.startswith(portal.url + "/sign-in")
+    assert "asks you to sign in again" in page.text and LoginSession.select().count() == 1  # a link ends nothing
+    page = browser.submit(page)
+    assert page.url.startswith(portal.url + "/sign-in") and LoginSession.select().count() == 0
     again = app.verify(app.exchange(app.answer(browser.sign_in(page, secret)).code)["id_token"])
     assert again["auth_time"] == first["auth_time"] + 45
 
@@ -141,7 +151,7 @@ def test_max_age_forces_a_new_sign_in(portal, person, browser, clock):
     clock.advance(seconds=30)
     assert app.sign_in(browser, max_age="60").code  # signed in 30 s ago: fine
     clock.advance(seconds=60)
-    page = browser.go(app.authorization_url(max_age="60"))
+    page = browser.submit(browser.go(app.authorization_url(max_age="60")))  # "Sign in again"
     assert page.url.startswith(portal.url + "/sign-in")
     claims = app.verify(app.exchange(app.answer(browser.sign_in(page, secret)).code)["id_token"])
     assert claims["auth_time"] == claims["iat"]

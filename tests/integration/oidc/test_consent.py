@@ -39,6 +39,7 @@ def test_refusing_sends_access_denied(third_party, person, browser):
     page = browser.sign_in(browser.go(third_party.authorization_url()), person[1])
     answer = third_party.answer(browser.submit(page, decision="deny"))
     assert answer.params["error"] == "access_denied" and answer.params["state"] == third_party.state
+    assert answer.params["iss"] == third_party.portal.url
     assert Consent.select().count() == 0
 
 

@@ -21,7 +21,7 @@ def receiver():
     server.close()
 
 
-def test_rp_initiated_logout_with_an_id_token_ends_the_portal_session(portal, person, browser):
+def test_rp_initiated_logout_with_an_id_token_ends_the_portal_session(portal, person, browser, caplog):
     app = portal.register(post_logout_redirect_uri=AFTER_LOGOUT)
     token = app.exchange(app.sign_in(browser, person[1]).code)
     response = browser.go(app.metadata["end_session_endpoint"] + "?" + "&".join([
@@ -30,6 +30,7 @@ def test_rp_initiated_logout_with_an_id_token_ends_the_portal_session(portal, pe
     assert LoginSession.select().count() == 0
     assert browser.go("/").url.startswith(portal.url + "/sign-in")
     assert app.refresh(token["refresh_token"]).json()["error"] == "invalid_grant"
+    assert "/oidc/logout?id_token_hint=[redacted]" in caplog.text and token["id_token"] not in caplog.text
 
 
 def test_unregistered_post_logout_redirect_uri_is_not_followed(portal, person, browser):
