@@ -58,12 +58,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def register_application(app) -> tuple[str, str]:
+def register_application(app, cleanup) -> tuple[str, str]:
+    """The application, removed at the end with its codes and tokens (they cascade)."""
     from portal.db import db
     from portal.services import oidc_clients
 
     with app.app_context(), db.connection_context():
         created = oidc_clients.create_client("Bench application", [CALLBACK], first_party=True)
+
+    def remove():
+        with app.app_context(), db.connection_context():
+            oidc_clients.delete_client(created.client.client_id)
+    cleanup.callback(remove)
     return created.client.client_id, created.secret
 
 
@@ -181,7 +187,7 @@ def benchmark(args, workdir: Path, cleanup) -> bool:
     seeded = signin.seed(app, args.clients, secrets.token_hex(3))
     if args.database_url:
         cleanup.callback(signin.remove_seeded, seeded)
-    client_id, secret = register_application(app)
+    client_id, secret = register_application(app, cleanup)
     options = ("--workers", str(WORKERS), "--bind", f"{HOST}:{port}", "--chdir", str(_server.ROOT), "wsgi:app")
     server = cleanup.enter_context(_server.gunicorn(env, workdir / "gunicorn.log", port, options))
     browsers = []
