@@ -5,7 +5,9 @@ an application that uses Authlib's requests client and checks ID tokens with jos
 Nothing here calls Portal's code to act as the application: it only speaks HTTP to the server."""
 from __future__ import annotations
 
+import functools
 import html
+import json
 import re
 import secrets
 import threading
@@ -21,6 +23,7 @@ from werkzeug.serving import make_server
 
 from portal import clock, create_app
 from portal.models_oidc import epoch
+from portal.services import signing_keys
 from tests import helpers
 from tests.conftest import make_config
 
@@ -28,10 +31,22 @@ META_REFRESH = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)">
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops at the application's address
 
 
+@functools.cache
+def _key_file() -> str:
+    """One signing key file for the whole run: making a 2048-bit RSA key takes a tenth of a second."""
+    return json.dumps({"keys": [signing_keys.new_entry()]})
+
+
 class LivePortal:
-    """Portal under werkzeug's server on a free loopback port; BASE_URL (the issuer) is that address."""
+    """Portal under werkzeug's server on a free loopback port; BASE_URL (the issuer) is that address. Its
+    instance folder starts with a signing key file, as Portal leaves one at first use."""
 
     def __init__(self, tmp_path, database_url: str, **config):
+        instance = tmp_path / "instance"
+        instance.mkdir(exist_ok=True)
+        key_path = instance / signing_keys.FILE_NAME
+        key_path.write_text(_key_file())
+        key_path.chmod(0o600)
         self.server = make_server("127.0.0.1", 0, lambda e, s: [], threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.app = create_app(make_config(tmp_path, database_url, BASE_URL=self.url, BACKCHANNEL_DELIVERY="inline",

@@ -15,7 +15,8 @@ from portal.web import client_ip, safe_next, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
 _GATE_FREE = {"static", "ops.healthz", "account.terms", "account.personal_settings", "account.confirm_email",
-              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes"}
+              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes", "oidc.end_session",
+              "oidc.configuration", "oidc.jwks"}
 
 
 @bp.before_app_request

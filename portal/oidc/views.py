@@ -8,31 +8,17 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError, RequestNotSupportedError, \
     RequestURINotSupportedError
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 
 from portal.auth import state
 from portal.extensions import csrf
-from portal.models_oidc import ClientSession
 from portal.oidc import bp, discovery, server
 from portal.ratelimits import by_client, limited, retry_after_seconds
 from portal.services import oidc
 from portal.web import client_ip, error_page
-
-
-
-def _without_forced(args) -> list[tuple[str, str]]:
-    """The request to resume after the sign-in that prompt=login or max_age forced: they are satisfied by it
-    (the ID token's auth_time says when it was), and asking again would send the person round in a loop."""
-    kept = []
-    for key, value in args.items(multi=True):
-        if key == "prompt":
-            value = " ".join(p for p in value.split() if p != "login")
-        if key != "max_age" and value:
-            kept.append((key, value))
-    return kept
 
 
 def _server():
@@ -82,7 +68,7 @@ def _decide(grant, signed_in):
     if signed_in is None or "login" in prompts or _too_old(signed_in, args.get("max_age")):
         if none:
             raise LoginRequiredError(redirect_uri=grant.redirect_uri)
-        return _sign_in_first(signed_in)
+        return _sign_in_first(grant, signed_in)
     client, scope = grant.client, grant.request.scope
     if request.method == "POST":
         return _answer_consent(grant, signed_in)
@@ -102,14 +88,26 @@ def _too_old(signed_in, max_age: str | None) -> bool:
     return oidc.seconds_since_sign_in(signed_in) > int(max_age)
 
 
-def _sign_in_first(signed_in):
+def _sign_in_first(grant, signed_in):
     """A new sign-in through Portal's own pages, then back here. Someone signed in (prompt=login, max_age) is
     asked first: Portal's sign-in starts from nothing, so the session ends, and a link alone must not end it."""
     query = urlencode(_without_forced(request.args))
     if signed_in is not None:
-        return render_template("oidc/sign_in_again.html", client=_server().query_client(request.args["client_id"]),
+        return render_template("oidc/sign_in_again.html", client=grant.client,
                                action=url_for("oidc.sign_in_again") + "?" + query)
     return _to_sign_in(query)
+
+
+def _without_forced(args) -> list[tuple[str, str]]:
+    """The request to resume after the sign-in that prompt=login or max_age forced: they are satisfied by it
+    (the ID token's auth_time says when it was), and asking again would send the person round in a loop."""
+    kept = []
+    for key, value in args.items(multi=True):
+        if key == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+        if key != "max_age" and value:
+            kept.append((key, value))
+    return kept
 
 
 def _to_sign_in(query: str):
@@ -202,7 +200,7 @@ def end_session():
     confirmed = request.method == "POST" and "confirm" in request.form
     if confirmed:
         csrf.protect()  # our confirmation form: a CSRF error page without its token
-    elif signed_in is not None and not _hint_is_this_session(logout, signed_in):
+    elif signed_in is not None and not oidc.issued_in((logout.id_token_claims or {}).get("sid"), signed_in):
         return render_template("oidc/logout.html", client=logout.client, action=request.full_path)
     response = _server().create_endpoint_response("end_session", logout)
     if response is not None:
@@ -210,9 +208,3 @@ def end_session():
     flash("You have been signed out.", "info")
     return redirect(url_for("auth.sign_in"), 303)
 
-
-def _hint_is_this_session(logout, signed_in) -> bool:
-    """A valid id_token_hint from this very session signs out at once; anything else is confirmed first."""
-    sid = (logout.id_token_claims or {}).get("sid")
-    return bool(sid) and ClientSession.select().where((ClientSession.sid == sid)
-                                                      & (ClientSession.login_session == signed_in.id)).exists()

@@ -68,6 +68,12 @@ def live_session(login_session_id: int) -> LoginSession | None:
     return sessions.keep_alive(record)
 
 
+def issued_in(sid: str | None, login_session: LoginSession) -> bool:
+    """Whether an ID token's sid belongs to this very session: its logout needs no confirmation."""
+    return bool(sid) and ClientSession.select().where((ClientSession.sid == sid)
+                                                      & (ClientSession.login_session == login_session.id)).exists()
+
+
 def seconds_since_sign_in(login_session: LoginSession) -> float:
     return (clock.now() - login_session.authenticated_at).total_seconds()
 

@@ -39,7 +39,8 @@ def _path() -> Path:
     return Path(current_app.instance_path) / FILE_NAME
 
 
-def _new_entry() -> dict:
+def new_entry() -> dict:
+    """A new signing key as the key file holds it."""
     key = RSAKey.generate_key(KEY_BITS, parameters=PARAMETERS, private=True, auto_kid=True)
     return {"jwk": key.as_dict(private=True), "retire_at": None}
 
@@ -91,7 +92,7 @@ def _entries() -> list[dict]:
     else:
         path = _path()
         if not path.exists():
-            _write(path, {"keys": [_new_entry()]}, replace=False)
+            _write(path, {"keys": [new_entry()]}, replace=False)
         stat = path.stat()
         version, load = (str(path), stat.st_mtime_ns, stat.st_size), lambda: json.loads(path.read_text())["keys"]
     if version not in cache:
@@ -131,6 +132,6 @@ def rotate() -> tuple[str, list[str]]:
     now = clock.now()
     retire_at = (now + longest_token_lifetime()).isoformat()
     kept = [{"jwk": e["jwk"], "retire_at": e["retire_at"] or retire_at} for e in _entries() if _live(e, now)]
-    entry = _new_entry()
+    entry = new_entry()
     _write(_path(), {"keys": [entry] + kept}, replace=True)
     return entry["jwk"]["kid"], [e["jwk"]["kid"] for e in kept]

@@ -13,7 +13,6 @@ from werkzeug.serving import make_server
 
 from examples.relying_party.app import create_app as create_application
 from portal import clock as portal_clock
-from tests import helpers
 from tests.browser import steps
 
 pytestmark = pytest.mark.browser

@@ -112,7 +112,7 @@ def test_implicit_and_hybrid_flows_are_refused(portal, browser):
 def test_sign_in_again_needs_its_csrf_token(portal, person, browser):
     app = portal.register()
     app.sign_in(browser, person[1])
-    page = browser.go(app.authorization_url(prompt="login"))
+    assert "Sign in again" in browser.go(app.authorization_url(prompt="login")).text
     response = browser.http.post(portal.url + "/oidc/authorize/sign-in-again", allow_redirects=False)
     assert response.status_code == 400 and LoginSession.select().count() == 1
 
