@@ -222,6 +222,36 @@ def _print_summary(summary, day) -> None:
                f"  time taken: {summary.seconds:.2f} s")
 
 
+_TICKET = click.option("--ticket", required=True, metavar="REFERENCE",
+                       help="The reference of the request (support ticket), kept in the audit log.")
+
+
+@click.command("unblock-password")
+@click.argument("user_id")
+@_TICKET
+@_connected
+def unblock_password(user_id, ticket):
+    """Lift the block of USER_ID's password (ten wrong ones block it); the password itself stays."""
+    from portal.services import service_center
+
+    user = service_center.operator_unblock_password(user_id, ticket)
+    click.echo(f"The password of {user.user_id} is no longer blocked (ticket {ticket.strip()}). "
+               f"{user.user_id} was told by mail.")
+
+
+@click.command("reset-mfa")
+@click.argument("user_id")
+@_TICKET
+@_connected
+def reset_mfa(user_id, ticket):
+    """Reset USER_ID's MFA: authenticator and backup codes removed, sessions ended; enrollment at next sign-in."""
+    from portal.services import service_center
+
+    user = service_center.operator_reset_mfa(user_id, ticket)
+    click.echo(f"MFA of {user.user_id} was reset (ticket {ticket.strip()}): a new authenticator is registered at "
+               f"the next sign-in. {user.user_id} was told by mail.")
+
+
 @click.command("rotate-encryption-key")
 @_connected
 def rotate_encryption_key():
@@ -320,8 +350,8 @@ def backchannel_send(limit):
 
 
 def register(app) -> None:
-    for command in (init_db, create_company, create_user, demo, mail_group, lifecycle_group, rotate_encryption_key,
-                    client_group, rotate_signing_key, backchannel_group):
+    for command in (init_db, create_company, create_user, demo, mail_group, lifecycle_group, unblock_password,
+                    reset_mfa, rotate_encryption_key, client_group, rotate_signing_key, backchannel_group):
         app.cli.add_command(command)
 
 

@@ -29,8 +29,11 @@ DEFAULTS = {
     "CODE_ATTEMPTS_PER_SIGNIN": 5,
     "CODE_FAILURES_BEFORE_BLOCK": 10,  # wrong codes in a row, across sign-ins
     "CODE_BLOCK_SECONDS": 15 * 60,
+    "CODE_RESTS_BEFORE_CLOSING": 3,  # rests without a correct code; at the next limit the code step closes
     "PASSWORD_FAILURES_BEFORE_BLOCK": 10,  # wrong passwords in a row; then only an administrator can reset
     "BACKUP_CODE_COUNT": 10,
+    # One factor recovered through a mailed link: the other cannot be recovered by mail for this many days.
+    "MAIL_RECOVERY_PAUSE_DAYS": 7,
     "EXPIRY_NOTICE_DAYS": 30,  # administrators hear of a Valid Until this many days ahead
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,
@@ -63,6 +66,8 @@ DEFAULTS = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "MAX_CONTENT_LENGTH": 256 * 1024,
     "WTF_CSRF_TIME_LIMIT": 3600,
+    # Over HTTPS Flask-WTF also checks that a POST's Referer is this site (pages send Referrer-Policy same-origin).
+    "WTF_CSRF_SSL_STRICT": True,
     # Rate limits: memory:// is per process; use redis://... with several workers (see README).
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_STRATEGY": "moving-window",

@@ -32,7 +32,9 @@ def open_database(url: str):
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ":memory:"
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True)
+        # IMMEDIATE: a transaction takes the write lock when it begins, so one that reads and then writes waits
+        # for another writer (busy_timeout) instead of failing at its first write with "database is locked".
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True, lock_type="IMMEDIATE")
     if scheme in ("postgres", "postgresql", "postgresql+pool"):
         # postgresql+pool://...?max_connections=20&stale_timeout=300 keeps connections open between requests.
         url = ("postgresql+pool" if scheme.endswith("+pool") else "postgresql") + url[len(scheme):]

@@ -64,6 +64,11 @@ class User(UserMixin, BaseModel):
     password_blocked_at = DateTimeField(null=True)
     failed_code_count = IntegerField(default=0)
     code_blocked_until = DateTimeField(null=True)
+    code_rests = IntegerField(default=0)  # rests of the code step since the last correct code
+    code_step_closed_at = DateTimeField(null=True)  # closed for codes until a backup code, recovery or Reset MFA
+    # One factor recovered through a mailed link: the other cannot be recovered by mail for a while after it.
+    password_set_by_link_at = DateTimeField(null=True)
+    authenticator_recovered_by_link_at = DateTimeField(null=True)
     # Terms of Use and GDPR consent (the history is in ConsentRecord).
     terms_version = CharField(max_length=50, null=True)
     show_personal_data = BooleanField(null=True)  # None: not asked yet
@@ -138,10 +143,26 @@ class LoginSession(BaseModel):
     enrollment_secret = TextField(null=True)  # encrypted; only while enrolling in this sign-in
     backup_codes_to_show = TextField(null=True)  # encrypted; shown once after enrollment
     reauthenticated_at = DateTimeField(null=True)  # password and code entered again, for sensitive changes
+    failed_confirmations = IntegerField(default=0)  # wrong passwords or codes given while signed in
     amr = CharField(max_length=50, default="pwd")  # how the person signed in (RFC 8176 words), for ID tokens
 
     class Meta:
         table_name = "login_sessions"
+
+
+class KnownBrowser(BaseModel):
+    """A browser that completed a sign-in of this user: its wrong passwords are counted on their own, so
+    guesses from elsewhere never block the owner here. The browser holds a random cookie; this its SHA-256."""
+
+    user = ForeignKeyField(User, backref="known_browsers", on_delete="CASCADE")
+    browser_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=clock.now)
+    last_used_at = DateTimeField(default=clock.now, index=True)
+    failed_password_count = IntegerField(default=0)
+
+    class Meta:
+        table_name = "known_browsers"
+        indexes = ((("browser_hash", "user"), True),)
 
 
 class Token(BaseModel):
@@ -243,8 +264,8 @@ class OutboxMessage(BaseModel):
     created_at = DateTimeField(default=clock.now)
     to_address = CharField(max_length=254)
     subject = CharField(max_length=255)
-    body_text = TextField()
-    body_html = TextField(null=True)
+    body_text = TextField(null=True)  # encrypted (it may hold a live link); None once delivered
+    body_html = TextField(null=True)  # encrypted, likewise
     status = CharField(max_length=10, default="queued", index=True)  # queued, sending, sent, failed
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=clock.now, index=True)
@@ -267,5 +288,5 @@ class JobLock(BaseModel):
         table_name = "job_locks"
 
 
-ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, Token, ConsentRecord, ContactPerson,
-              ContactEvent, AuditEvent, OutboxMessage, JobLock)
+ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, KnownBrowser, Token, ConsentRecord,
+              ContactPerson, ContactEvent, AuditEvent, OutboxMessage, JobLock)

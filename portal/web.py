@@ -60,7 +60,9 @@ def _security_headers(response):
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # same-origin: Portal's own pages send a Referer to Portal (Flask-WTF's HTTPS check of CSRF needs it), and
+    # no other site ever gets one, so a link token in an address cannot leak to another site.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["HSTS"]:
@@ -119,12 +121,19 @@ class RedactLinkTokens(logging.Filter):
     query_pattern = re.compile(r"([?&](?:id_token_hint|code|access_token|refresh_token|logout_token|client_secret)=)"
                                r"[^&\s\"]+")
 
-    def redact(self, text: str) -> str:
-        return self.query_pattern.sub(r"\1[redacted]", self.pattern.sub(r"\1[redacted]", text))
+    def redact(self, value):
+        if not isinstance(value, str):
+            return value
+        return self.query_pattern.sub(r"\1[redacted]", self.pattern.sub(r"\1[redacted]", value))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(self.redact(a) if isinstance(a, str) else a for a in record.args)
+        # gunicorn's access log passes one dict of atoms (path, Referer, ...), a subclass that answers "-" for
+        # missing atoms: changed in place, so it stays one; other loggers pass a tuple.
+        if isinstance(record.args, dict):
+            for key, value in list(record.args.items()):
+                record.args[key] = self.redact(value)
+        elif record.args:
+            record.args = tuple(self.redact(value) for value in record.args)
         record.msg = self.redact(str(record.msg))
         return True
 

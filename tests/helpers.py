@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import email
 import functools
+import os
 import re
 import socket
 from html.parser import HTMLParser
@@ -190,6 +191,32 @@ class SmtpServer:
 
     def config(self) -> dict:
         return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port}
+
+
+def _delivered_or_queued(message):
+    """The mail as its recipient gets it: its parts decrypted from the outbox while it waits, or parsed from
+    the .eml file the file transport wrote once delivered (the outbox keeps no body then)."""
+    from portal.models import OutboxMessage
+    from portal.services import outbox
+
+    message = OutboxMessage.get_by_id(message.id)
+    if message.body_text is not None:
+        return outbox.bodies(message)
+    path = os.path.join(APP.config["MAIL_DIR"], f"{message.id:08d}.eml")
+    with open(path, "rb") as fh:
+        parsed = email.message_from_binary_file(fh, policy=policy.default)
+    html = parsed.get_body(preferencelist=("html",))
+    return parsed.get_body(preferencelist=("plain",)).get_content(), html.get_content() if html else None
+
+
+@in_context
+def mail_text(message) -> str:
+    return _delivered_or_queued(message)[0]
+
+
+@in_context
+def mail_html(message) -> str:
+    return _delivered_or_queued(message)[1] or ""
 
 
 def otpauth_secret(uri: str) -> str:

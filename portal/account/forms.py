@@ -22,13 +22,15 @@ class CurrentPasswordMixin:
                                       render_kw={"autocomplete": "current-password"})
 
 
-class EmailForm(CurrentPasswordMixin, FlaskForm):
+class EmailForm(CurrentPasswordMixin, CodeForm):
+    """A new address: the current password and a code first (a stolen session must not redirect the mail)."""
+
     email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254)],
                         render_kw={"autocomplete": "email", "type": "email"})
 
 
-class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, FlaskForm):
-    pass
+class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, CodeForm):
+    """The current password and a code, then the new password twice."""
 
 
 class ReauthForm(CodeForm):
@@ -40,3 +42,10 @@ class VersionForm(FlaskForm):
     """Accepting or choosing about a text: the version read is sent back, so a newer text asks again."""
 
     version = HiddenField()
+
+
+class ConfirmEmailForm(FlaskForm):
+    """Confirming a new address from its mailbox; the password only when an administrator started the change."""
+
+    password = PasswordField("Password", validators=[Length(max=_MAX_PASSWORD)],
+                             render_kw={"autocomplete": "current-password"})

@@ -6,7 +6,9 @@ from portal import htmx
 from portal.account import bp
 from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
-from portal.services import ServiceError, mfa, mfa_settings
+from portal.auth.views import restart
+from portal.services import ServiceError, mfa, mfa_settings, reauth
+from portal.services.signin import SignInRestart
 from portal.ratelimits import by_session, limited
 from portal.web import client_ip, safe_next
 
@@ -16,7 +18,7 @@ from portal.web import client_ip, safe_next
 def security():
     return render_template("account/security.html", authenticator=mfa_settings.authenticator(current_user),
                            codes_left=mfa.backup_codes_left(current_user), form=VersionForm(),
-                           fresh=mfa_settings.is_fresh(state.active()))
+                           fresh=reauth.is_fresh(state.active()))
 
 
 @bp.route("/security/confirm", methods=["GET", "POST"])
@@ -28,7 +30,9 @@ def reauthenticate():
     next_url = safe_next(request.args.get("next")) or url_for("account.security")
     if form.validate_on_submit():
         try:
-            mfa_settings.reauthenticate(state.active(), form.password.data, form.code.data, client_ip())
+            reauth.reauthenticate(state.active(), form.password.data, form.code.data, client_ip(), state.browser())
+        except SignInRestart as error:
+            return restart(error.message)
         except ServiceError as error:
             getattr(form, error.field or "code").errors.append(error.message)
         else:
@@ -37,7 +41,7 @@ def reauthenticate():
 
 
 def _needs_reauth():
-    flash(mfa_settings.NEEDS_REAUTH, "info")
+    flash(reauth.NEEDS_REAUTH, "info")
     return redirect(url_for("account.reauthenticate", next=url_for("account.security")), 303)
 
 
@@ -46,7 +50,7 @@ def _needs_reauth():
 def replace_authenticator():
     if not VersionForm().validate_on_submit():
         return redirect(url_for("account.security"), 303)
-    if not mfa_settings.is_fresh(state.active()):
+    if not reauth.is_fresh(state.active()):
         return _needs_reauth()
     started = mfa_settings.replace_authenticator(state.active(), client_ip())
     state.begin(started)
@@ -59,7 +63,7 @@ def replace_authenticator():
 def new_backup_codes():
     if not VersionForm().validate_on_submit():
         return redirect(url_for("account.security"), 303)
-    if not mfa_settings.is_fresh(state.active()):
+    if not reauth.is_fresh(state.active()):
         return _needs_reauth()
     mfa_settings.new_backup_codes(state.active(), client_ip())
     return redirect(url_for("auth.backup_codes"), 303)

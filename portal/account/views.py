@@ -6,11 +6,13 @@ from flask_login import current_user, login_required
 
 from portal import clock, htmx
 from portal.account import bp
-from portal.account.forms import DetailsForm, EmailForm, PasswordChangeForm, VersionForm
+from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
-from portal.services import ServiceError, admin, consent, mfa, profile, user_search
-from portal.ratelimits import by_link, limited
+from portal.services import ServiceError, administrators, consent, email_change, mfa, profile, user_search
+from portal.auth.views import restart
+from portal.ratelimits import by_link, by_session, limited
+from portal.services.signin import SignInRestart
 from portal.web import client_ip, safe_next, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
@@ -47,7 +49,7 @@ def home():
     expiring_soon = user.valid_until <= clock.today() + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
     return render_template("account/home.html", user=user, company=user.company, codes_waiting=codes_waiting,
                            expiring_soon=expiring_soon,
-                           administrators=list(admin.active_administrators(user.company_id)) if expiring_soon else [],
+                           administrators=list(administrators.active(user.company_id)) if expiring_soon else [],
                            admin_counts=user_search.counts_for_home(user.company_id)
                            if user.role == ROLE_COMPANY_ADMIN else None)
 
@@ -70,11 +72,15 @@ def profile_page():
 
 @bp.route("/profile/email", methods=["POST"])
 @login_required
+@limited("RATE_LIMIT_REAUTH", by_session)
 def change_email():
     form = EmailForm()
     if form.validate_on_submit():
         try:
-            address = profile.request_email_change(current_user, form.email.data, form.current_password.data)
+            address = profile.request_email_change(state.active(), form.email.data, form.current_password.data,
+                                                   form.code.data, client_ip(), state.browser())
+        except SignInRestart as error:
+            return restart(error.message)
         except ServiceError as error:
             show_error(form, error)
         else:
@@ -88,25 +94,37 @@ def change_email():
 @bp.route("/profile/email/<token>", methods=["GET", "POST"])
 @limited("RATE_LIMIT_LINK", by_link)
 def confirm_email(token):
-    form = VersionForm()
+    form = ConfirmEmailForm()
+    signed_in = current_user if current_user.is_authenticated else None
     try:
-        link = profile.email_change_link(token)
-        if form.validate_on_submit():
-            profile.confirm_email_change(token)
-            flash("Your new e-mail address is confirmed.", "info")
-            return redirect(url_for("account.home"), 303)
+        change = email_change.link(token)
     except ServiceError as error:
         return render_template("auth/link_unusable.html", message=error.message), 410
-    return render_template("account/confirm_email.html", form=form, new_email=link.data)
+    if form.validate_on_submit():
+        try:
+            email_change.confirm(token, signed_in, form.password.data, client_ip(), state.browser())
+        except ServiceError as error:
+            if error.field != "password":
+                return render_template("auth/link_unusable.html", message=error.message), 410
+            form.password.errors.append(error.message)
+        else:
+            flash("Your new e-mail address is confirmed.", "info")
+            return redirect(url_for("account.home"), 303)
+    return render_template("account/confirm_email.html", form=form, change=change,
+                           ask_password=email_change.needs_password(change, signed_in))
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 @login_required
+@limited("RATE_LIMIT_REAUTH", by_session)
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            profile.change_password(state.active(), form.current_password.data, form.password.data)
+            profile.change_password(state.active(), form.current_password.data, form.code.data, form.password.data,
+                                    client_ip(), state.browser())
+        except SignInRestart as error:
+            return restart(error.message)
         except ServiceError as error:
             show_error(form, error)
         else:

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.auth import state
 from portal.extensions import login_manager
-from portal.services import audit, mfa_settings
+from portal.services import audit, reauth
 from portal.web import client_ip
 
 
@@ -30,7 +30,7 @@ def role_required(*roles: str):
                 audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
                              path=request.path)
                 abort(404)
-            if request.method == "POST" and not mfa_settings.recently_authenticated(state.active()):
+            if request.method == "POST" and not reauth.recently_authenticated(state.active()):
                 flash("For your safety, enter your password and a code again before administrative changes.",
                       "info")
                 return redirect(url_for("account.reauthenticate", next=_page_to_return_to()), 303)

@@ -55,10 +55,17 @@ def user_details(user_id):
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash("Saved." if changed else "Nothing changed.", "info")
+            flash(_saved_message(changed), "info")
             return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/user.html", form=form, details=admin.details(target), action_form=ActionForm(),
-                           needs_confirmation=needs_confirmation)
+                           needs_confirmation=needs_confirmation, own_record=target.id == current_user.id)
+
+
+def _saved_message(changed: dict) -> str:
+    if "email_pending" in changed:
+        return (f"{'Saved. ' if len(changed) > 1 else ''}A confirmation link was sent to "
+                f"{changed['email_pending']}: the address changes when its owner opens it.")
+    return "Saved." if changed else "Nothing changed."
 
 
 ACTIONS = {

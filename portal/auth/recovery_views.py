@@ -35,7 +35,11 @@ def send_recovery_link():
     if pending is None:
         return no_pending()
     if request.method == "POST" and ConfirmForm().validate_on_submit():
-        recovery.send_recovery_link(pending, client_ip())
+        try:
+            recovery.send_recovery_link(pending, client_ip())
+        except ServiceError as error:
+            flash(error.message, "error")
+            return redirect(url_for("auth.verify_code"), 303)
         session["recovery_link_sent"] = True
         return redirect(url_for("auth.send_recovery_link"), 303)
     if not session.get("recovery_link_sent"):
@@ -55,7 +59,8 @@ def recover(token):
     form = RecoverForm()
     if form.validate_on_submit():
         try:
-            started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent())
+            started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent(),
+                                       state.browser())
         except ServiceError as error:
             form.password.errors.append(error.message)
         else:

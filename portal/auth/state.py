@@ -1,13 +1,17 @@
-"""The browser's side of a login session: a random token in the signed session cookie, nothing else."""
+"""The browser's side of a login session: a random token in the signed session cookie (and where to go
+after sign-in), plus the cookie of a browser that completed a sign-in before (portal.services.browsers)."""
 from __future__ import annotations
 
-from flask import g, session
+import re
+
+from flask import after_this_request, current_app, g, request, session
 
 from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession
-from portal.services import sessions
+from portal.services import browsers, sessions
 
 TOKEN_KEY = "sid"
 NEXT_KEY = "next"
+_BROWSER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 def current() -> LoginSession | None:
@@ -44,6 +48,32 @@ def begin(started: sessions.Started, next_url: str | None = None) -> None:
     if next_url:
         session[NEXT_KEY] = next_url
     g.login_session = started.login_session
+    if started.login_session.stage == STAGE_ACTIVE:
+        _remember_browser(started.login_session.user_id)
+
+
+def _browser_cookie() -> str:
+    # __Host-: set only over HTTPS, for this host and path /, so no other site or subdomain can plant one.
+    return "__Host-portal-browser" if current_app.config["SESSION_COOKIE_SECURE"] else "portal_browser"
+
+
+def browser() -> str | None:
+    """The token of this browser's known-browser cookie, if it has a well-formed one."""
+    token = request.cookies.get(_browser_cookie(), "")
+    return token if _BROWSER_TOKEN.match(token) else None
+
+
+def _remember_browser(user_id: int) -> None:
+    """A complete sign-in: this browser is known for the user (its cookie is kept for a year, renewed here)."""
+    token = browser() or browsers.new_browser_token()
+    browsers.remember(user_id, token)
+
+    @after_this_request
+    def _set_cookie(response):
+        response.set_cookie(_browser_cookie(), token, max_age=int(browsers.FORGET_UNUSED_AFTER.total_seconds()),
+                            path="/", secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
+                            samesite="Lax")
+        return response
 
 
 def take_next() -> str | None:

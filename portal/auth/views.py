@@ -52,7 +52,7 @@ def sign_in():
         form.user_id.data = request.args["user_id"][:200]
     if form.validate_on_submit():
         try:
-            started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent())
+            started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent(), state.browser())
         except ServiceError as error:
             form.form_errors.append(error.message)
         else:
@@ -79,10 +79,12 @@ def verify_code():
         return no_pending()
     if not mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
-    return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html")
+    closed = mfa.CODE_STEP_CLOSED if mfa.code_step_closed(pending.user_id) else None
+    return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html",
+                         closed_notice=closed)
 
 
-def second_factor(pending, form, check, page: str, fragment: str):
+def second_factor(pending, form, check, page: str, fragment: str, **context):
     """A code step (authenticator code or backup code): check(pending, code, ip) completes the sign-in."""
     if form.validate_on_submit():
         try:
@@ -95,7 +97,7 @@ def second_factor(pending, form, check, page: str, fragment: str):
             next_url = state.take_next()
             state.begin(started)
             return htmx.redirect(next_url or home_url())
-    return htmx.render(page, fragment, form=form)
+    return htmx.render(page, fragment, form=form, **context)
 
 
 def _qr_svg(uri: str) -> Markup:

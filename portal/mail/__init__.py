@@ -32,8 +32,9 @@ class _TimedConnection(Connection):
 
 def send(message: OutboxMessage) -> None:
     """Send one outbox message now; raises when the transport fails."""
-    msg = Message(subject=message.subject, recipients=[message.to_address], body=message.body_text,
-                  html=message.body_html, sender=current_app.config["MAIL_DEFAULT_SENDER"])
+    text, html = outbox.bodies(message)
+    msg = Message(subject=message.subject, recipients=[message.to_address], body=text, html=html,
+                  sender=current_app.config["MAIL_DEFAULT_SENDER"])
     if current_app.config.get("MAIL_SERVER"):
         with _TimedConnection(current_app.extensions["mail"]) as connection:
             connection.send(msg)
@@ -44,7 +45,7 @@ def send(message: OutboxMessage) -> None:
     with open(path, "wb") as fh:
         fh.write(msg.as_bytes())
     current_app.logger.info("mail to %s written to %s", message.to_address, path)
-    for link in _LINK.findall(message.body_text):
+    for link in _LINK.findall(text):
         current_app.logger.info("link in that mail: %s", link)
 
 

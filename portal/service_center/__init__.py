@@ -1,4 +1,4 @@
-"""Blueprint for Service Center staff (the operator): users of all companies, help within the seed's rules."""
+"""Blueprint for Service Center staff (the operator): users of all companies, help for a company's last Company Administrator."""
 from flask import Blueprint
 
 bp = Blueprint("service_center", __name__, url_prefix="/service-center")

@@ -11,7 +11,7 @@ from portal.admin.guard import role_required
 from portal.models import ROLE_SERVICE_CENTER, Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
-from portal.services import ServiceError, admin, oidc_clients, service_center, user_search
+from portal.services import ServiceError, admin, administrators, oidc_clients, service_center, user_search
 from portal.web import show_error
 
 staff_only = role_required(ROLE_SERVICE_CENTER)
@@ -41,7 +41,7 @@ def users():
 def user_details(user_id):
     target = _target(user_id)
     return render_template("service_center/user.html", details=admin.details(target),
-                           administrators=list(admin.active_administrators(target.company_id)),
+                           administrators=list(administrators.active(target.company_id)),
                            refusal=service_center.refusal(target), form=TicketForm(formdata=None))
 
 
@@ -100,7 +100,7 @@ def first_admin(company_id):
                   "to choose a password.", "info")
             return redirect(url_for("service_center.user_details", user_id=user.user_id), 303)
     return render_template("service_center/first_admin.html", form=form, company=company,
-                           has_admin=admin.active_administrators(company.id).exists())
+                           has_admin=administrators.who_can_help(company.id).exists())
 
 
 @bp.route("/audit")

@@ -13,7 +13,7 @@ from portal import clock
 from portal.db import db
 from portal.models import ROLES, Company, User
 from portal.security import passwords
-from portal.services import ServiceError, audit, sessions
+from portal.services import ServiceError, audit, links, sessions
 
 USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -36,7 +36,7 @@ def with_keys(values: dict) -> dict:
 
 
 def default_valid_until(today: dt.date) -> dt.date:
-    """One year after creation (seed 001)."""
+    """One year after creation: the Valid Until a new User ID gets."""
     try:
         return today.replace(year=today.year + 1)
     except ValueError:  # 29 February
@@ -144,14 +144,18 @@ def check_password_policy(user: User, password: str) -> None:
         raise ServiceError(problem, "password")
 
 
-def store_password(user: User, password: str, unblock: bool = False, keep=None) -> None:
-    """Store a new hash (the policy is checked by the caller) and end the user's other sessions."""
+def store_password(user: User, password: str, unblock: bool = False, keep=None, by_link: bool = False) -> None:
+    """Store a new hash (the policy is checked by the caller), end the user's other sessions and void their
+    outstanding links. `by_link`: set through a mailed link, which pauses mailed recovery of the authenticator."""
     changes = {User.password_hash: passwords.hash_password(password), User.failed_password_count: 0}
     if unblock:
         changes[User.password_blocked_at] = None
+    if by_link:
+        changes[User.password_set_by_link_at] = clock.now()
     User.update(changes).where(User.id == user.id).execute()
     user.password_hash = changes[User.password_hash]
     sessions.end_all(user, keep=keep)
+    links.void_all(user)
 
 
 def set_password(user: User, password: str) -> User:

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from portal import clock
 from portal.db import db
 from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLE_USER, AuditEvent, Company, User
-from portal.services import ServiceError, accounts, audit, links, mfa, mfa_settings, outbox, recovery, sessions
+from portal.services import (ServiceError, accounts, administrators, audit, email_change, links, mfa, mfa_settings,
+                             outbox, recovery, sessions)
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
+OWN_EMAIL = ("Change your own e-mail address on your Profile page, where it is confirmed with your password and "
+             "a code.")
 
 
 class NotFound(ServiceError):
@@ -27,42 +30,30 @@ class NeedsConfirmation(ServiceError):
 
 
 def user_of_company(company_id: int, user_id: str) -> User:
-    """The user with this User ID in this company, or NotFound: the company comes from the session."""
+    """The user with this User ID in this company, or NotFound: the company comes from the session. Service
+    Center staff are never managed here (only with the `portal` command), even in the operator's company."""
     user = (User.select(User, Company).join(Company)
-            .where((User.company == company_id) & (User.user_id_key == accounts.user_id_key(user_id))).first())
+            .where((User.company == company_id) & (User.user_id_key == accounts.user_id_key(user_id))
+                   & (User.role != ROLE_SERVICE_CENTER)).first())
     if user is None:
         raise NotFound()
     return user
 
 
-def admin_condition(today: dt.date):
-    """Active Company Administrators whose Valid Until has not passed."""
-    return (User.role == ROLE_COMPANY_ADMIN) & User.active & (User.valid_until >= today)
-
-
-def active_administrators(company_id: int, today: dt.date | None = None):
-    return (User.select().where((User.company == company_id) & admin_condition(today or clock.today()))
-            .order_by(User.user_id_key))
-
-
-def is_active_admin(user: User, today: dt.date) -> bool:
-    return user.role == ROLE_COMPANY_ADMIN and user.active and user.valid_until >= today
-
-
 def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
     """A company always keeps at least one active Company Administrator."""
-    if not is_active_admin(target, today):
+    if not administrators.is_active(target, today):
         return
     stays = (after.get("role", target.role) == ROLE_COMPANY_ADMIN and after.get("active", target.active)
              and after.get("valid_until", target.valid_until) >= today)
-    others = active_administrators(target.company_id, today).where(User.id != target.id).exists()
+    others = administrators.active(target.company_id, today).where(User.id != target.id).exists()
     if not stays and not others:
         raise ServiceError(f"{target.user_id} is the last active Company Administrator of the company. "
                            "Make another user Company Administrator first.")
 
 
 def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
-    """More than two years ahead asks for confirmation (seed 001: far-future dates are a security risk)."""
+    """More than two years ahead asks for confirmation (far-future dates are a security risk)."""
     two_years = accounts.default_valid_until(accounts.default_valid_until(today))
     if value > two_years and not confirmed:
         raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "
@@ -93,36 +84,49 @@ def clean_changes(values: dict) -> dict:
 
 
 def update_user(admin: User, target: User, values: dict, confirmed: bool = False) -> dict:
-    """Save only what changed, with before/after in the audit log; returns the changes."""
+    """Save only what changed, with before/after in the audit log; returns the changes. A new e-mail address
+    is only asked for: its owner confirms it from there (returned as "email_pending"), and the old one is told.
+
+    The last-administrator rule is checked inside the transaction, with the company locked, so two
+    administrators demoting each other at the same moment cannot leave the company with none."""
     _check_target(admin, target)
     after = clean_changes({k: v for k, v in values.items() if k in EDITABLE})
     changed = {k: v for k, v in after.items() if getattr(target, k) != v}
-    if not changed:
-        return {}
+    new_email = changed.pop("email", None)
+    if new_email and target.id == admin.id:
+        raise ServiceError(OWN_EMAIL, "email")
     today = clock.today()
     if "valid_until" in changed:
         if changed["valid_until"] < today and target.id == admin.id:
             raise ServiceError("You cannot give yourself a Valid Until in the past.", "valid_until")
         _check_valid_until(changed["valid_until"], today, confirmed)
-    _keep_one_admin(target, changed, today)
-    before = {k: getattr(target, k) for k in changed}
     with db.atomic():
-        User.update(**accounts.with_keys(changed)).where(User.id == target.id).execute()
-        audit.record("admin.user_updated", subject=target, actor=admin, before=before, after=changed)
-        if changed.get("active") is False:
-            sessions.end_all(target)
-            outbox.queue(target.email, "your User ID was deactivated", "account_deactivated", user=target,
-                         admin=admin)
-        if "email" in changed:
-            outbox.queue(before["email"], "the e-mail address of your User ID was changed", "email_changed",
-                         user=target, old_email=before["email"], new_email=changed["email"])
+        administrators.lock_company(target.company_id)
+        if changed:
+            _save(admin, User.get_by_id(target.id), changed, today)
+        if new_email:
+            email_change.request(target, new_email, by=admin)
     for key, value in changed.items():
         setattr(target, key, value)
-    return changed
+    return {**changed, "email_pending": new_email} if new_email else changed
+
+
+def _save(admin: User, target: User, changed: dict, today: dt.date) -> None:
+    """Write the changes to the user as it is now (read under the company's lock)."""
+    _keep_one_admin(target, changed, today)
+    before = {k: getattr(target, k) for k in changed}
+    User.update(**accounts.with_keys(changed)).where(User.id == target.id).execute()
+    audit.record("admin.user_updated", subject=target, actor=admin, before=before, after=changed)
+    if changed.get("active") is False:
+        sessions.end_all(target)
+        outbox.queue(target.email, "your User ID was deactivated", "account_deactivated", user=target, admin=admin)
 
 
 def _check_target(admin: User, target: User, ticket: str | None = None) -> None:
-    """A Company Administrator acts on their own company only; the Service Center (with a ticket) on any."""
+    """A Company Administrator acts on their own company only; the Service Center (with a ticket) on any.
+    Service Center staff are managed by nobody here."""
+    if target.role == ROLE_SERVICE_CENTER:
+        raise NotFound()
     if target.company_id != admin.company_id and not (admin.role == ROLE_SERVICE_CENTER and ticket):
         raise NotFound()
 
@@ -222,15 +226,18 @@ class Details:
     backup_codes_left: int
     events: list[AuditEvent]
     only_admin: bool
+    pending_email: str | None  # a new address waiting for its owner's confirmation
 
 
 def details(target: User) -> Details:
     events = list(AuditEvent.select().where(AuditEvent.subject == target)
                   .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(20))
-    only = (is_active_admin(target, clock.today())
-            and not active_administrators(target.company_id).where(User.id != target.id).exists())
-    return Details(target, mfa_settings.authenticator(target), mfa.backup_codes_left(target), events, only)
+    only = (administrators.is_active(target, clock.today())
+            and not administrators.active(target.company_id).where(User.id != target.id).exists())
+    return Details(target, mfa_settings.authenticator(target), mfa.backup_codes_left(target), events, only,
+                   email_change.pending_address(target))
 
 
 def admin_count(company_id: int) -> int:
-    return active_administrators(company_id).count()
+    return administrators.active(company_id).count()
+

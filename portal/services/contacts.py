@@ -12,7 +12,7 @@ from portal.db import db
 from portal.models import (CONTACT_ACTIVE, CONTACT_DECLINED, CONTACT_INACTIVE, CONTACT_PENDING, CONTACT_STATUSES,
                            Company, ContactEvent, ContactPerson, User)
 from portal.security.tokens import hash_token, new_token
-from portal.services import ServiceError, accounts, admin, audit, links, outbox
+from portal.services import ServiceError, accounts, administrators, audit, links, outbox
 from portal.services.user_search import PAGE_SIZE
 
 LINK_DAYS = 7
@@ -165,7 +165,7 @@ def deactivate(admin_user: User, contact: ContactPerson) -> None:
 
 
 def reactivate(admin_user: User, contact: ContactPerson) -> None:
-    """Back to Pending with a new activation e-mail (seed 001: re-activate rather than create anew)."""
+    """Back to Pending with a new activation e-mail (a contact person is re-activated rather than created anew, so the history stays)."""
     with db.atomic():
         ContactPerson.update(status=CONTACT_PENDING).where(ContactPerson.id == contact.id).execute()
         contact.status = CONTACT_PENDING
@@ -201,7 +201,7 @@ def answer(token: str, activate: bool, ip: str = "") -> ContactPerson:
             raise ServiceError(UNUSABLE)
         contact.status = status
         _history(contact, "activated" if activate else "declined", None, ip)
-        for administrator in admin.active_administrators(contact.company_id):
+        for administrator in administrators.active(contact.company_id):
             outbox.queue(administrator.email, f"contact person {contact.full_name} "
                          f"{'activated' if activate else 'declined'}", "contact_answered", user=administrator,
                          contact=contact, activated=activate)

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from portal.db import db
-from portal.models import Authenticator, LoginSession
+from portal.models import Authenticator, LoginSession, OutboxMessage
 from portal.security import crypto
 
 ENCRYPTED = ((Authenticator, Authenticator.secret_encrypted), (LoginSession, LoginSession.enrollment_secret),
-             (LoginSession, LoginSession.backup_codes_to_show))
+             (LoginSession, LoginSession.backup_codes_to_show), (OutboxMessage, OutboxMessage.body_text),
+             (OutboxMessage, OutboxMessage.body_html))
 BATCH = 500
 
 
 def rotate_encryption_key() -> dict[str, int]:
-    """Re-encrypt TOTP secrets and pending codes; afterwards older keys may be removed from the setting."""
+    """Re-encrypt TOTP secrets, pending codes and undelivered mail; afterwards older keys may be removed."""
     counts = {}
     for model, column in ENCRYPTED:
         done = last_id = 0

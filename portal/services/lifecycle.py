@@ -1,4 +1,4 @@
-"""Account lifecycle (seed 001): warn after 11 months without a sign-in, deactivate after 12, tell Company
+"""Account lifecycle: warn after 11 months without a sign-in, deactivate after 12, tell Company
 Administrators a month before Valid Until, audit expiries, and delete dead sessions, links and old mail.
 
 Set-based and in batches: each batch's change, audit events and mails commit together, so a run that is
@@ -20,7 +20,7 @@ from portal import clock
 from portal.db import db
 from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, Token, User
 from portal.models_oidc import BackchannelLogout
-from portal.services import admin, links, outbox, sessions
+from portal.services import administrators, links, outbox, sessions
 
 BATCH = 1000
 LEASE = dt.timedelta(minutes=10)
@@ -155,7 +155,7 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
         expiring_users = list(User.select().where(expiring & (User.company == company.id))
                               .order_by(User.valid_until, User.user_id_key))
         with db.atomic():
-            for administrator in admin.active_administrators(company.id, today):
+            for administrator in administrators.active(company.id, today):
                 earliest = expiring_users[0].valid_until
                 outbox.queue(administrator.email, f"{len(expiring_users)} User ID(s) of {company.name} expire from "
                              f"{earliest}", "expiry_digest", notice=True, user=administrator, company=company,
@@ -213,7 +213,7 @@ def dry_run_counts(now: dt.datetime) -> dict[str, int]:
     return {
         "warned": User.select().where(_warn_due(now)).count(),
         "deactivated": User.select().where(_deactivation_due(now)).count(),
-        "digest_mails": User.select().where((User.company.in_(companies)) & admin.admin_condition(today)).count(),
+        "digest_mails": User.select().where((User.company.in_(companies)) & administrators.condition(today)).count(),
         "digest_users": User.select().where(expiring & User.company.in_(companies)).count(),
         "expired": User.select().where(_expiry_unrecorded(today)).count(),
         "purged": sum(model.select().where(condition).count() for model, condition in _stale(now)),

@@ -31,6 +31,12 @@ def issue(user: User, purpose: str, data: str | None = None, minutes: int | None
     return token
 
 
+def void_all(user: User) -> None:
+    """Every outstanding link of the user stops working: each was sent for a password or address that has
+    just changed (call it with that change, in its transaction)."""
+    Token.update(used_at=clock.now()).where((Token.user == user) & Token.used_at.is_null()).execute()
+
+
 def external_url(endpoint: str, **values) -> str:
     """An absolute link built from PORTAL_BASE_URL, never from the request's Host header (works in the CLI too)."""
     base = urlsplit(current_app.config["BASE_URL"])
@@ -49,6 +55,12 @@ def peek(token: str, purpose: str | tuple[str, ...]) -> Token | None:
     if not token or len(token) > 100:
         return None
     return Token.select(Token, User).join(User).where(_valid(token, purpose)).first()
+
+
+def peek_latest(user: User, purpose: str) -> Token | None:
+    """The user's usable link of this purpose (issue() keeps at most one)."""
+    return (Token.select().where((Token.user == user) & (Token.purpose == purpose) & Token.used_at.is_null()
+                                 & (Token.expires_at > clock.now())).order_by(Token.id.desc()).first())
 
 
 def redeem(token: str, purpose: str | tuple[str, ...]) -> Token | None:

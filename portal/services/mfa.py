@@ -45,18 +45,44 @@ def enrollment_for(pending: LoginSession) -> Enrollment:
     return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer))
 
 
-def check_not_blocked(pending: LoginSession) -> None:
-    """After 10 wrong codes in a row the code step of the User ID rests for a while."""
-    blocked_until = User.select(User.code_blocked_until).where(User.id == pending.user_id).scalar()
-    if blocked_until and blocked_until > clock.now():
+CODE_STEP_CLOSED = ("The code step of this User ID is closed after too many wrong codes. Sign in with a backup code "
+                    "or get a link by e-mail (\u201cLost your device?\u201d), or ask your Company Administrator to "
+                    "reset your MFA.")
+
+
+def resting_until(user_id: int) -> dt.datetime | None:
+    """After 10 wrong codes in a row the second factor of the User ID rests for a while (codes and backup codes)."""
+    until = User.select(User.code_blocked_until).where(User.id == user_id).scalar()
+    return until if until and until > clock.now() else None
+
+
+def resting_message(until: dt.datetime) -> str:
+    return f"Too many wrong codes were entered for this User ID. You can try again after {until:%H:%M} UTC."
+
+
+def code_step_closed(user_id: int) -> bool:
+    """After the code step rested CODE_RESTS_BEFORE_CLOSING times without a correct code, codes are refused until
+    a backup code, a recovery link or an administrator's Reset MFA (at most 40 wrong codes in a row, ever)."""
+    return User.select(User.code_step_closed_at).where(User.id == user_id).scalar() is not None
+
+
+def code_problem(user_id: int) -> str | None:
+    """Why no authenticator code can be entered for this user now, or None (for re-authentication)."""
+    until = resting_until(user_id)
+    if until:
+        return resting_message(until)
+    return CODE_STEP_CLOSED if code_step_closed(user_id) else None
+
+
+def reserve_attempt(pending: LoginSession, backup_code: bool = False) -> None:
+    """Count this attempt before checking it, so parallel requests cannot exceed the limit. While the second
+    factor rests the sign-in ends; a closed code step still takes backup codes."""
+    until = resting_until(pending.user_id)
+    if until:
         sessions.end(pending)
-        raise SignInRestart("Too many wrong codes were entered for this User ID. You can try again after "
-                            f"{blocked_until:%H:%M} UTC.")
-
-
-def reserve_attempt(pending: LoginSession) -> None:
-    """Count this attempt before checking it, so parallel requests cannot exceed the limit."""
-    check_not_blocked(pending)
+        raise SignInRestart(resting_message(until))
+    if not backup_code and code_step_closed(pending.user_id):
+        raise ServiceError(CODE_STEP_CLOSED, "code")
     limit = current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]
     reserved = (LoginSession.update(code_attempts=LoginSession.code_attempts + 1)
                 .where((LoginSession.id == pending.id) & (LoginSession.code_attempts < limit)).execute())
@@ -77,18 +103,32 @@ def code_failed(pending: LoginSession, ip: str, message: str, reason: str) -> No
 
 
 def count_code_failure(user: User, ip: str, reason: str) -> None:
-    """Wrong codes in a row, across sign-ins: at the limit the code step is blocked and the owner told."""
+    """Wrong codes in a row, across sign-ins: at the limit the second factor rests and the owner is told; after
+    CODE_RESTS_BEFORE_CLOSING rests without a correct code, the code step closes."""
     User.update(failed_code_count=User.failed_code_count + 1).where(User.id == user.id).execute()
     audit.record("sign_in.code_failed", subject=user, ip=ip, reason=reason)
     cfg = current_app.config
-    until = clock.now() + dt.timedelta(seconds=cfg["CODE_BLOCK_SECONDS"])
-    blocked = (User.update(code_blocked_until=until, failed_code_count=0)
-               .where((User.id == user.id) & (User.failed_code_count >= cfg["CODE_FAILURES_BEFORE_BLOCK"]))
-               .execute())
-    if blocked:
+    now = clock.now()
+    until = now + dt.timedelta(seconds=cfg["CODE_BLOCK_SECONDS"])
+    rested = (User.update(code_blocked_until=until, failed_code_count=0, code_rests=User.code_rests + 1)
+              .where((User.id == user.id) & (User.failed_code_count >= cfg["CODE_FAILURES_BEFORE_BLOCK"]))
+              .execute())
+    if not rested:
+        return
+    closed = (User.update(code_step_closed_at=now)
+              .where((User.id == user.id) & (User.code_rests > cfg["CODE_RESTS_BEFORE_CLOSING"])
+                     & User.code_step_closed_at.is_null()).execute())
+    if closed:
+        audit.record("mfa.code_step_closed", subject=user, ip=ip)
+        outbox.queue(user.email, "the code step of your User ID is closed", "code_step_closed", user=user)
+    else:
         audit.record("mfa.code_step_blocked", subject=user, ip=ip, until=until)
         outbox.queue(user.email, "too many wrong codes for your User ID", "code_step_blocked", user=user,
                      until=until)
+
+
+SECOND_FACTOR_CLEARED = {User.failed_code_count: 0, User.code_rests: 0, User.code_step_closed_at: None,
+                         User.code_blocked_until: None}
 
 
 def claim_step(authenticator: Authenticator, step: int) -> bool:
@@ -116,7 +156,9 @@ def complete_sign_in(pending: LoginSession, ip: str, how: str = "code") -> sessi
     if started is None:
         raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
     now = clock.now()
-    User.update(last_sign_in_at=now, activity_at=now, failed_code_count=0).where(User.id == pending.user_id).execute()
+    # A correct code or backup code: the count of wrong codes starts again, and a closed code step opens.
+    User.update({User.last_sign_in_at: now, User.activity_at: now, **SECOND_FACTOR_CLEARED}).where(
+        User.id == pending.user_id).execute()
     audit.record("sign_in.succeeded", subject=pending.user, ip=ip, second_factor=how)
     return started
 

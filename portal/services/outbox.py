@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from portal import clock
 from portal.models import OutboxMessage
+from portal.security import crypto
 from portal.services import queue as durable_queue
 from portal.services.accounts import plain_address
 
@@ -17,13 +18,20 @@ MAX_ATTEMPTS = durable_queue.MAX_ATTEMPTS
 
 def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
     """The outbox row for email/<template>.txt and its HTML twin. Account notices (lifecycle) get a subject
-    prefix of their own, so that nobody takes them for the notifications people configure themselves."""
+    prefix of their own, so that nobody takes them for the notifications people configure themselves.
+    Bodies are stored encrypted: a mail may hold a live link, and a database dump must not."""
     product = current_app.config["PRODUCT_NAME"]
     subject = f"{product} account notice: {subject}" if notice else f"{product}: {subject}"
     context.setdefault("user", None)
     text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
-    return {"to_address": plain_address(to), "subject": subject, "body_text": text,
-            "body_html": _html_twin(subject, text), "created_at": clock.now(), "next_attempt_at": clock.now()}
+    return {"to_address": plain_address(to), "subject": subject, "body_text": crypto.encrypt(text),
+            "body_html": crypto.encrypt(_html_twin(subject, text)), "created_at": clock.now(),
+            "next_attempt_at": clock.now()}
+
+
+def bodies(message: OutboxMessage) -> tuple[str, str | None]:
+    """The text and HTML of a mail still to be sent."""
+    return crypto.decrypt(message.body_text), crypto.decrypt(message.body_html) if message.body_html else None
 
 
 def queue(to: str, subject: str, template: str, **context) -> OutboxMessage:
@@ -75,7 +83,9 @@ def due_ids(limit: int = 100, ids: list[int] | None = None) -> list[int]:
 
 def deliver(send, ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
     """Send due messages with send(message); returns (sent, not sent). Retries back off up to MAX_ATTEMPTS."""
-    return durable_queue.deliver(OutboxMessage, send, "mail", ids, limit)
+    # Delivered: recipient, subject and status stay for the record, the words (and any link) go.
+    return durable_queue.deliver(OutboxMessage, send, "mail", ids, limit, when_sent={"body_text": None,
+                                                                                  "body_html": None})
 
 
 def counts() -> dict[str, int]:

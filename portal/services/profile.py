@@ -4,10 +4,7 @@ from __future__ import annotations
 from portal import clock
 from portal.db import db
 from portal.models import LoginSession, User
-from portal.security import passwords
-from portal.services import ServiceError, accounts, audit, links, outbox
-
-WRONG_PASSWORD = "The current password is not correct."
+from portal.services import ServiceError, accounts, audit, email_change, outbox, reauth
 
 
 def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
@@ -27,61 +24,29 @@ def update_details(user: User, first_name: str, last_name: str, phone: str) -> U
     return user
 
 
-def _check_current_password(user: User, password: str) -> None:
-    if not passwords.verify_password(user.password_hash, password or ""):
-        audit.record("profile.wrong_current_password", subject=user)
-        raise ServiceError(WRONG_PASSWORD, "current_password")
+def _confirm(login_session: LoginSession, password: str, code: str, ip: str, browser: str | None) -> None:
+    reauth.confirm_identity(login_session, password, code, ip, browser, password_field="current_password")
 
 
-def request_email_change(user: User, new_email: str, current_password: str) -> str:
-    """Mail a confirmation link to the new address and a notice to the old; nothing changes until confirmed."""
+def request_email_change(login_session: LoginSession, new_email: str, current_password: str, code: str,
+                         ip: str = "", browser: str | None = None) -> str:
+    """Mail a confirmation link to the new address and a notice to the old; nothing changes until confirmed.
+    The current password and a code come first, counted like sign-in attempts."""
+    user = login_session.user
     address = accounts.clean_email(new_email)
     if address.lower() == user.email_key:
         raise ServiceError("That is already your e-mail address.", "email")
-    _check_current_password(user, current_password)
-    with db.atomic():
-        token = links.issue(user, links.EMAIL_CHANGE, data=address)
-        audit.record("profile.email_change_requested", subject=user, actor=user)
-        outbox.queue(address, "confirm your new e-mail address", "email_change_confirm", user=user,
-                     new_email=address, link=links.external_url("account.confirm_email", token=token))
-        outbox.queue(user.email, "a change of your e-mail address was requested", "email_change_notice",
-                     user=user, new_email=address)
+    _confirm(login_session, current_password, code, ip, browser)
+    email_change.request(user, address)
     return address
 
 
-EMAIL_LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your "
-                       "Profile page to get a new one.")
-
-
-def email_change_link(token: str):
-    """The pending change a confirmation link is for, if usable (looking uses nothing up)."""
-    found = links.peek(token, links.EMAIL_CHANGE)
-    if found is None:
-        raise ServiceError(EMAIL_LINK_UNUSABLE)
-    return found
-
-
-def confirm_email_change(token: str) -> User:
-    """Following the link from the new address makes it the User ID's address."""
-    with db.atomic():
-        found = links.redeem(token, links.EMAIL_CHANGE)
-        if found is None:
-            raise ServiceError(EMAIL_LINK_UNUSABLE)
-        user = found.user
-        old = user.email
-        User.update(**accounts.with_keys({"email": found.data})).where(User.id == user.id).execute()
-        user.email, user.email_key = found.data, found.data.lower()
-        audit.record("profile.email_changed", subject=user, actor=user, before=old, after=found.data)
-        outbox.queue(old, "your e-mail address was changed", "email_changed", user=user, old_email=old,
-                     new_email=found.data)
-    return user
-
-
-def change_password(login_session: LoginSession, current_password: str, new_password: str) -> None:
-    """Needs the current password; other sessions end, this one stays."""
+def change_password(login_session: LoginSession, current_password: str, code: str, new_password: str,
+                    ip: str = "", browser: str | None = None) -> None:
+    """Needs the current password and a code; other sessions and every outstanding link end, this session stays."""
     user = login_session.user
-    _check_current_password(user, current_password)
     accounts.check_password_policy(user, new_password)
+    _confirm(login_session, current_password, code, ip, browser)
     with db.atomic():
         accounts.store_password(user, new_password, keep=login_session)
         audit.record("password.changed", subject=user, actor=user)

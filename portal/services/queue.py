@@ -39,8 +39,10 @@ def due_ids(model, limit: int = 100, ids: list[int] | None = None) -> list[int]:
     return [row.id for row in query]
 
 
-def deliver(model, send, what: str, ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send due rows with send(row); returns (sent, not sent). Retries back off up to MAX_ATTEMPTS."""
+def deliver(model, send, what: str, ids: list[int] | None = None, limit: int = 100,
+            when_sent: dict | None = None) -> tuple[int, int]:
+    """Send due rows with send(row); returns (sent, not sent). Retries back off up to MAX_ATTEMPTS. A sent row
+    is marked so, with the columns of `when_sent` set too (the mail outbox drops its bodies)."""
     sent = failed = 0
     for row_id in due_ids(model, limit, ids):
         if not claim(model, row_id, clock.now()):
@@ -53,8 +55,8 @@ def deliver(model, send, what: str, ids: list[int] | None = None, limit: int = 1
             _failed(model, row, exc, what)
             continue
         sent += 1
-        model.update(status="sent", sent_at=clock.now(), claimed_until=None, last_error=None).where(
-            model.id == row_id).execute()
+        model.update(status="sent", sent_at=clock.now(), claimed_until=None, last_error=None,
+                     **(when_sent or {})).where(model.id == row_id).execute()
     return sent, failed
 
 

@@ -1,6 +1,10 @@
 """Ways back in: backup codes, e-mailed recovery links, Forgot ID and New Password."""
 from __future__ import annotations
 
+import datetime as dt
+
+from flask import current_app
+
 from portal import clock
 from portal.db import db
 from portal.models import Authenticator, BackupCode, LoginSession, User
@@ -11,11 +15,31 @@ WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
 LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {minutes} minutes; "
                  "please ask for a new one.")
 LOW_BACKUP_CODES = 2
+AUTHENTICATOR_PAUSED = ("A link by e-mail to register a new authenticator is not available for this User ID until "
+                        "{until}, because its password was set through an e-mailed link on {since}: one mailbox must "
+                        "never replace both the password and the authenticator. Sign in with a backup code, or ask "
+                        "your Company Administrator to reset your MFA.")
+PASSWORD_PAUSED = ("This link can no longer set a password: the authenticator of this User ID was replaced through "
+                   "an e-mailed link on {since}, and one mailbox must never replace both. Until {until}, ask your "
+                   "Company Administrator to send you a password reset.")
+
+
+def mail_recovery_paused_until(since: dt.datetime | None) -> dt.datetime | None:
+    """After one factor was recovered through a mailed link (at `since`), the end of the pause in which the
+    other cannot be; None when there is no pause."""
+    if since is None:
+        return None
+    until = since + dt.timedelta(days=current_app.config["MAIL_RECOVERY_PAUSE_DAYS"])
+    return until if until > clock.now() else None
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
     """Sign in with one of the backup codes instead of an authenticator code; each works once."""
-    mfa.reserve_attempt(pending)
+    mfa.reserve_attempt(pending, backup_code=True)
     now = clock.now()
     used = (BackupCode.update(used_at=now)
             .where((BackupCode.user == pending.user_id) & (BackupCode.code_hash == mfa.backup_code_hash(code))
@@ -33,8 +57,18 @@ def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.
 
 
 def send_recovery_link(pending: LoginSession, ip: str = "") -> None:
-    """Lost device: mail a link that lets this person register a new authenticator."""
+    """Lost device: mail a link that lets this person register a new authenticator (not shortly after the
+    password was set through a mailed link: the owner is told why, on the page and by mail)."""
     user = pending.user
+    paused_until = mail_recovery_paused_until(user.password_set_by_link_at)
+    if paused_until:
+        with db.atomic():
+            audit.record("mfa.recovery_link_refused", subject=user, ip=ip, reason="password set by link",
+                         until=paused_until)
+            outbox.queue(user.email, "no link to register a new authenticator yet", "recovery_paused", user=user,
+                         since=user.password_set_by_link_at, until=paused_until)
+        raise ServiceError(AUTHENTICATOR_PAUSED.format(until=_when(paused_until),
+                                                       since=_when(user.password_set_by_link_at)))
     with db.atomic():
         token = links.issue(user, links.RECOVERY)
         audit.record("mfa.recovery_link_sent", subject=user, ip=ip)
@@ -52,30 +86,35 @@ def recovery_user(token: str) -> User:
 
 
 def recover(token: str, pending: LoginSession | None, password: str | None, ip: str,
-            user_agent: str) -> sessions.Started:
+            user_agent: str, browser: str | None = None) -> sessions.Started:
     """Follow a recovery link: the old authenticator and backup codes go, every session ends, and a new
     pending sign-in must register a new authenticator at once. Without this browser's pending sign-in
     for the same user, the password is asked again."""
     user = recovery_user(token)
     if pending is None or pending.user_id != user.id:
-        signin.check_password(user.user_id, password or "", ip)
+        signin.check_password(user.user_id, password or "", ip, browser)
     elif not user.active or user.is_expired(clock.today()):
         raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
     with db.atomic():
         if links.redeem(token, links.RECOVERY) is None:
             raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.RECOVERY]))
         forget_authenticator(user)
+        now = clock.now()
+        User.update(authenticator_recovered_by_link_at=now).where(User.id == user.id).execute()
         started = sessions.start_pending(user, ip, user_agent, amr="pwd recovery")  # then a new authenticator
         audit.record("mfa.recovered", subject=user, ip=ip)
         outbox.queue(user.email, "your authenticator was removed with a recovery link", "recovery_used",
-                     user=user, when=clock.now())
+                     user=user, when=now, paused_until=now + dt.timedelta(
+                         days=current_app.config["MAIL_RECOVERY_PAUSE_DAYS"]))
     return started
 
 
 def forget_authenticator(user: User) -> None:
-    """Delete the authenticator and all backup codes and end every session (call inside a transaction)."""
+    """Delete the authenticator and all backup codes and end every session (call inside a transaction); the
+    new authenticator starts with an open code step."""
     Authenticator.delete().where(Authenticator.user == user).execute()
     BackupCode.delete().where(BackupCode.user == user).execute()
+    User.update(mfa.SECOND_FACTOR_CLEARED).where(User.id == user.id).execute()
     sessions.end_all(user)
 
 
@@ -108,6 +147,10 @@ def request_new_password(user_id: str, ip: str = "") -> None:
             outbox.queue(user.email, "New Password is not applicable for your User ID",
                          "new_password_not_applicable", user=user)
             reason = "inactive or expired"
+        elif paused_until := mail_recovery_paused_until(user.authenticator_recovered_by_link_at):
+            outbox.queue(user.email, "New Password is not available for your User ID yet", "new_password_paused",
+                         user=user, since=user.authenticator_recovered_by_link_at, until=paused_until)
+            reason = "authenticator recovered by link"
         else:
             token = links.issue(user, links.PASSWORD_RESET)
             outbox.queue(user.email, "your link to set a new password", "new_password_link", user=user,
@@ -127,6 +170,7 @@ def reset_link(token: str):
     found = links.peek(token, SET_PASSWORD_LINKS)
     if found is None:
         raise ServiceError(SET_PASSWORD_UNUSABLE)
+    _check_not_paused(found)
     return found
 
 
@@ -139,8 +183,20 @@ def set_new_password(token: str, password: str, ip: str = "") -> User:
         found = links.redeem(token, SET_PASSWORD_LINKS)
         if found is None:
             raise ServiceError(SET_PASSWORD_UNUSABLE)
-        accounts.store_password(user, password, unblock=found.data == "unblock")
+        accounts.store_password(user, password, unblock=found.data == "unblock", by_link=True)
         audit.record("password.reset" if found.purpose == links.PASSWORD_RESET else "password.first_set",
                      subject=user, ip=ip)
-        outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=clock.now())
+        now = clock.now()
+        outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=now,
+                     paused_until=now + dt.timedelta(days=current_app.config["MAIL_RECOVERY_PAUSE_DAYS"]))
     return user
+
+
+def _check_not_paused(link) -> None:
+    """A New Password link the person asked for cannot follow a mailed recovery of the authenticator; a link
+    a Company Administrator sent (data "unblock") can: the administrator is the second channel."""
+    user = link.user
+    paused_until = mail_recovery_paused_until(user.authenticator_recovered_by_link_at)
+    if link.purpose == links.PASSWORD_RESET and link.data != "unblock" and paused_until:
+        raise ServiceError(PASSWORD_PAUSED.format(since=_when(user.authenticator_recovered_by_link_at),
+                                                  until=_when(paused_until)))

@@ -1,7 +1,7 @@
-"""Service Center: the operator's staff help only where seed 001 allows it, and always with a ticket.
+"""Service Center: the operator's staff help only a company's last Company Administrator, always with a ticket.
 
-They reset the password or MFA of a user only when that user is a Company Administrator and the only
-active one of their company; everybody else is sent to their Company Administrators."""
+They reset the password or MFA of a user only when that user is a Company Administrator and no other one of
+their company can help; everybody else is sent to their Company Administrators."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ import re
 from portal import clock
 from portal.db import db
 from portal.models import ROLE_COMPANY_ADMIN, Company, OutboxMessage, User
-from portal.services import ServiceError, accounts, admin, audit, outbox
+from portal.services import ServiceError, accounts, admin, administrators, audit, outbox, recovery
 
 _TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,49}$")
 
@@ -31,15 +31,17 @@ def user_by_id(user_id: str) -> User:
 
 
 def refusal(target: User) -> str | None:
-    """Why the Service Center may not reset this user's password or MFA; None when it may."""
-    admins = list(admin.active_administrators(target.company_id))
-    if target.role == ROLE_COMPANY_ADMIN and [a.id for a in admins] == [target.id]:
+    """Why the Service Center may not reset this user's password or MFA; None when it may: the user is an
+    active Company Administrator and no other administrator of the company can help (a blocked, inactive or
+    expired one cannot)."""
+    helpers = [a for a in administrators.who_can_help(target.company_id) if a.id != target.id]
+    if helpers:
+        names = ", ".join(f"{a.full_name} ({a.user_id})" for a in helpers)
+        return f"{target.user_id} must ask a Company Administrator of the company: {names}."
+    if administrators.is_active(target, clock.today()):
         return None
-    if admins:
-        names = ", ".join(f"{a.full_name} ({a.user_id})" for a in admins if a.id != target.id)
-        return f"Ask your Company Administrator: {names}." if names else None
     return ("The Service Center helps only the last Company Administrator of a company. This company has no "
-            "active Company Administrator: create one first.")
+            "Company Administrator who can help: create one first.")
 
 
 def _act(staff: User, target: User, ticket: str, action) -> None:
@@ -64,6 +66,37 @@ def send_password_reset(staff: User, target: User, ticket: str) -> None:
     _act(staff, target, ticket, admin.send_password_reset)
 
 
+def _operator_user(user_id: str) -> User:
+    user = User.get_or_none(User.user_id_key == accounts.user_id_key(user_id))
+    if user is None:
+        raise ServiceError(f"There is no user with the User ID {user_id!r}.")
+    return user
+
+
+def operator_unblock_password(user_id: str, ticket: str) -> User:
+    """The operator lifts a password block with the `portal` command (any user, the Service Center's own staff
+    and a company's last administrators too); the password stays as it is. Audited with the ticket."""
+    ticket = clean_ticket(ticket)
+    target = _operator_user(user_id)
+    with db.atomic():
+        User.update(password_blocked_at=None, failed_password_count=0).where(User.id == target.id).execute()
+        audit.record("operator.password_unblocked", subject=target, ticket=ticket, via="portal command")
+        outbox.queue(target.email, "your password is no longer blocked", "password_unblocked", user=target)
+    return target
+
+
+def operator_reset_mfa(user_id: str, ticket: str) -> User:
+    """The operator's Reset MFA with the `portal` command: the authenticator and backup codes go, sessions
+    end, and the user registers a new authenticator at the next sign-in. Audited with the ticket."""
+    ticket = clean_ticket(ticket)
+    target = _operator_user(user_id)
+    with db.atomic():
+        recovery.forget_authenticator(target)
+        audit.record("operator.mfa_reset", subject=target, ticket=ticket, via="portal command")
+        outbox.queue(target.email, "your authenticator was reset", "mfa_reset", user=target, admin=None)
+    return target
+
+
 def create_company(staff: User, name: str, ticket: str) -> Company:
     ticket = clean_ticket(ticket)
     with db.atomic():
@@ -75,7 +108,7 @@ def create_company(staff: User, name: str, ticket: str) -> Company:
 def create_first_admin(staff: User, company: Company, values: dict, ticket: str) -> User:
     """A company without an active Company Administrator gets one; it gets a welcome link like any new user."""
     ticket = clean_ticket(ticket)
-    if admin.active_administrators(company.id).exists():
+    if administrators.who_can_help(company.id).exists():
         raise ServiceError(f"{company.name} already has an active Company Administrator, who creates users.")
     with db.atomic():
         user = accounts.create_user(company=company, user_id=values.get("user_id", ""),

@@ -13,7 +13,7 @@ from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock
 from portal.db import db
-from portal.models import Authenticator, Company, User
+from portal.models import ROLE_SERVICE_CENTER, Authenticator, Company, User
 
 PAGE_SIZE = 50
 FILTERS = {
@@ -90,10 +90,11 @@ def _matching_ids(conditions: list, prefix: str, order: tuple, limit: int):
 
 def search(company_id: int | None, query: str = "", filter_name: str = "", sort: str = "user_id",
            page: int = 1) -> Page:
-    """A page of users of one company (or of all, for the Service Center)."""
+    """A page of users of one company (or of all, for the Service Center). A company's list leaves out Service
+    Center staff (the operator's own company has them): they are managed with the `portal` command only."""
     sort = sort if sort in SORTS else "user_id"
     page = max(1, min(page, 10_000))
-    conditions = [] if company_id is None else [User.company == company_id]
+    conditions = [] if company_id is None else [User.company == company_id, User.role != ROLE_SERVICE_CENTER]
     condition = _filter(filter_name, clock.today())
     if condition is not None:
         conditions.append(condition)

@@ -80,10 +80,13 @@ def test_details_show_status_and_save_only_changes_with_audit(admin_client, work
         "role": "user", "active": "y", "valid_until": "2026-12-31"})
     assert response.status_code == 303
     saved = User.get_by_id(worker.id)
-    assert saved.email == "walt@acme.example" and saved.email_key == "walt@acme.example"
+    assert str(saved.valid_until) == "2026-12-31"
+    assert saved.email == "worker@acme.example"  # a new address waits for its owner's confirmation
     event = AuditEvent.get(AuditEvent.event == "admin.user_updated")
-    assert "walt@acme.example" in event.details and "worker@acme.example" in event.details
-    assert "first_name" not in event.details  # unchanged fields are not recorded
+    assert "2026-12-31" in event.details and "first_name" not in event.details  # unchanged fields: not recorded
+    requested = AuditEvent.get(AuditEvent.event == "admin.email_change_requested")
+    assert "walt@acme.example" in requested.details and "worker@acme.example" in requested.details
+    assert "Waiting for confirmation: walt@acme.example" in admin_client.get("/admin/users/worker").data.decode()
 
 
 def test_far_future_valid_until_needs_confirmation(admin_client, worker):
@@ -115,9 +118,9 @@ def test_send_password_reset_unblocks_only_when_used(app, admin_client, worker, 
     User.update(password_blocked_at=clock.current).where(User.id == worker.id).execute()
     act(admin_client, "worker", "send-password-reset")
     mail = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get()
-    assert "24 hours" in mail.body_text and "Company Administrator sent you" in mail.body_text
+    assert "24 hours" in helpers.mail_text(mail) and "Company Administrator sent you" in helpers.mail_text(mail)
     assert User.get_by_id(worker.id).password_blocked_at is not None
-    token = re.search(r"/new-password/([A-Za-z0-9_-]+)", mail.body_text).group(1)
+    token = re.search(r"/new-password/([A-Za-z0-9_-]+)", helpers.mail_text(mail)).group(1)
     other = app.test_client()
     helpers.post_form(other, f"/new-password/{token}", {"password": "Brand-New-Harbor-77",
                                                         "confirm": "Brand-New-Harbor-77"})
@@ -154,8 +157,8 @@ def test_new_user_gets_a_welcome_link_valid_72_hours(app, admin_client, clock):
     user = User.get(User.user_id == "newbie")
     assert user.password_hash is None and str(user.valid_until) == "2027-03-16"
     mail = OutboxMessage.get(OutboxMessage.to_address == "nora@acme.example")
-    assert "72 hours" in mail.body_text and "newbie" in mail.body_text
-    token = re.search(r"/new-password/([A-Za-z0-9_-]+)", mail.body_text).group(1)
+    assert "72 hours" in helpers.mail_text(mail) and "newbie" in helpers.mail_text(mail)
+    token = re.search(r"/new-password/([A-Za-z0-9_-]+)", helpers.mail_text(mail)).group(1)
     assert Token.get().expires_at == clock.current + dt.timedelta(hours=72)
     newbie = app.test_client()
     assert "Choose your password" in newbie.get(f"/new-password/{token}").data.decode()

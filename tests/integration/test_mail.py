@@ -1,4 +1,6 @@
 """Mail: written to the outbox with the change, delivered after the response to a real SMTP server."""
+import re
+
 import pytest
 
 from portal import mail
@@ -111,3 +113,69 @@ def test_background_delivery_sends_after_the_response(app, client, user, smtp):
     assert "jdoe" in message.get_body(("plain",)).get_content()
     app.extensions["portal_background_executors"]["mail"].shutdown(wait=True)
     assert OutboxMessage.get().status == "sent"
+
+
+def _raw_outbox() -> list[tuple]:
+    """The outbox as a database dump shows it: every column, as stored."""
+    from portal.db import db
+
+    return db.execute_sql("SELECT * FROM outbox_messages").fetchall()
+
+
+def test_a_database_dump_holds_no_usable_link(app, client, user, smtp):
+    """While a mail waits (the SMTP server is down) its body is encrypted; once delivered it is gone."""
+    smtp.stop()
+    helpers.post_form(client, "/new-password", {"user_id": "jdoe"})
+    with helpers.context():
+        dump = repr(_raw_outbox())
+        text = helpers.mail_text(OutboxMessage.get())
+    token = re.search(r"/new-password/([A-Za-z0-9_-]+)", text).group(1)
+    assert token not in dump and "/new-password/" not in dump and "Jane" not in dump
+    smtp.start()
+    with helpers.context():
+        OutboxMessage.update(next_attempt_at=OutboxMessage.created_at).execute()
+        assert mail.deliver_due() == (1, 0)
+        [row] = OutboxMessage.select()
+        assert row.status == "sent" and row.body_text is None and row.body_html is None
+        assert row.to_address == "jdoe@acme.example" and row.subject == "Portal: your link to set a new password"
+    [delivered] = smtp.wait_for(1)
+    assert token in delivered.get_body(("plain",)).get_content()
+
+
+def test_upgrading_encrypts_waiting_mail_and_drops_delivered_bodies(app, tmp_path):
+    """Migration 0007 on a database of the version before: plain bodies were readable there."""
+    from playhouse.migrations import Runner
+
+    from portal.db import MIGRATIONS_DIR, open_database
+
+    old = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    runner = Runner(old, MIGRATIONS_DIR, table_name="schema_migrations")
+    runner.up(target="0006_indexes_at_scale")
+    old.execute_sql("INSERT INTO outbox_messages (created_at, to_address, subject, body_text, body_html, status, "
+                    "attempts, next_attempt_at) VALUES ('2026-01-01', 'a@x.example', 's', 'link /recover/SECRET1', "
+                    "NULL, 'queued', 0, '2026-01-01'), ('2026-01-01', 'b@x.example', 's', 'link /recover/SECRET2', "
+                    "'<p>SECRET2</p>', 'sent', 1, '2026-01-01')")
+    with app.app_context():
+        runner.up()
+        rows = old.execute_sql("SELECT to_address, body_text, body_html FROM outbox_messages ORDER BY id").fetchall()
+        assert "SECRET" not in repr(rows)
+        assert rows[1][1:] == (None, None)
+        from portal.security import crypto
+        assert crypto.decrypt(rows[0][1]) == "link /recover/SECRET1" and rows[0][2] is None
+    old.close()
+
+
+def test_rotating_the_encryption_key_re_encrypts_waiting_mail(app, runner, user, smtp):
+    from cryptography.fernet import Fernet
+
+    smtp.stop()
+    with helpers.context():
+        outbox.queue("jdoe@acme.example", "test notice", "authenticator_registered", user=user,
+                     device_name="Old key phone", when=user.created_at)
+    new_key = Fernet.generate_key().decode()
+    app.config["ENCRYPTION_KEY"] = f"{new_key},{app.config['ENCRYPTION_KEY']}"
+    result = runner.invoke(args=["rotate-encryption-key"])
+    assert result.exit_code == 0 and "Re-encrypted 1 value in outbox_messages.body_text" in result.output
+    assert "Re-encrypted 1 value in outbox_messages.body_html" in result.output
+    app.config["ENCRYPTION_KEY"] = new_key
+    assert "Old key phone" in helpers.mail_text(OutboxMessage.get())

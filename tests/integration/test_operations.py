@@ -38,6 +38,22 @@ def test_tokens_in_paths_are_redacted_in_the_log(client, caplog):
     assert "A" * 43 not in caplog.text and "/new-password/[redacted]" in caplog.text
 
 
+def test_gunicorn_access_lines_keep_their_atoms_and_lose_link_tokens():
+    """gunicorn logs its access line with one dict of atoms; a filter must not turn it into something else."""
+    from gunicorn.glogging import SafeAtoms
+    from portal.web import RedactLinkTokens
+
+    token = "B" * 43
+    atoms = SafeAtoms({"r": f"GET /recover/{token} HTTP/1.1", "f": f"https://p.example/new-password/{token}",
+                       "s": "200"})
+    record = logging.LogRecord("gunicorn.access", logging.INFO, __file__, 1, '"%(r)s" %(s)s "%(f)s" "%({x}i)s"',
+                               (atoms,), None)
+    assert RedactLinkTokens().filter(record)
+    line = record.getMessage()
+    assert token not in line and "/recover/[redacted]" in line and "/new-password/[redacted]" in line
+    assert line.endswith('"-"')  # an atom gunicorn has not got still reads "-"
+
+
 def test_a_given_request_id_is_kept_if_well_formed(client):
     assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
     assert client.get("/healthz", headers={"X-Request-ID": "bad id!"}).headers["X-Request-ID"] != "bad id!"

@@ -11,8 +11,17 @@ CONFIRM = re.compile(r"http://portal\.example\.test/profile/email/([A-Za-z0-9_-]
 
 @pytest.fixture
 def signed_in(client, user):
-    helpers.enroll(client)
+    client.totp_secret = helpers.enroll(client)
     return client
+
+
+@pytest.fixture
+def fresh_code(signed_in, clock):
+    """The authenticator's code of a new time step (each step is accepted once)."""
+    def code():
+        clock.advance(seconds=30)
+        return helpers.code_now(signed_in.totp_secret)
+    return code
 
 
 def test_profile_shows_the_facts(signed_in):
@@ -41,16 +50,17 @@ def test_bad_phone_is_refused_with_a_message(signed_in):
     assert "A phone number may hold" in response.data.decode()
 
 
-def test_email_change_takes_effect_only_when_confirmed(app, signed_in, user):
+def test_email_change_takes_effect_only_when_confirmed(app, signed_in, user, fresh_code):
     response = helpers.post_form(signed_in, "/profile/email", {"email": "jane.new@acme.example",
-                                                               "current_password": helpers.PASSWORD},
+                                                               "current_password": helpers.PASSWORD,
+                                                               "code": fresh_code()},
                                  token_from="/profile")
     assert response.status_code == 303
     assert User.get_by_id(user.id).email == "jdoe@acme.example"
     to_new = OutboxMessage.get(OutboxMessage.to_address == "jane.new@acme.example")
     to_old = OutboxMessage.get(OutboxMessage.subject.contains("change of your e-mail address"))
-    assert "jane.new@acme.example" in to_old.body_text
-    token = CONFIRM.search(to_new.body_text).group(1)
+    assert "jane.new@acme.example" in helpers.mail_text(to_old)
+    token = CONFIRM.search(helpers.mail_text(to_new)).group(1)
     mailbox = app.test_client()  # the link is opened wherever the new mailbox is read
     assert mailbox.get(f"/profile/email/{token}").status_code == 200
     assert User.get_by_id(user.id).email == "jdoe@acme.example"  # a GET changes nothing
@@ -61,21 +71,31 @@ def test_email_change_takes_effect_only_when_confirmed(app, signed_in, user):
     assert mailbox.get(f"/profile/email/{token}").status_code == 410  # used once
 
 
-def test_email_change_needs_the_current_password(signed_in, user):
-    response = helpers.post_form(signed_in, "/profile/email", {"email": "x@acme.example",
-                                                               "current_password": "wrong"}, token_from="/profile")
+def test_email_change_needs_the_current_password_and_a_code(signed_in, user, fresh_code):
+    response = helpers.post_form(signed_in, "/profile/email", {"email": "x@acme.example", "current_password": "wrong",
+                                                               "code": fresh_code()}, token_from="/profile")
     assert "The current password is not correct." in response.data.decode()
+    response = helpers.post_form(signed_in, "/profile/email", {"email": "x@acme.example",
+                                                               "current_password": helpers.PASSWORD, "code": ""},
+                                 token_from="/profile")
+    assert "Enter the 6-digit code." in response.data.decode()
+    response = helpers.post_form(signed_in, "/profile/email", {"email": "x@acme.example",
+                                                               "current_password": helpers.PASSWORD,
+                                                               "code": "000000"}, token_from="/profile")
+    assert "That code is not correct." in response.data.decode()
     assert OutboxMessage.select().where(OutboxMessage.to_address == "x@acme.example").count() == 0
 
 
-def test_password_change_needs_the_current_password_and_ends_other_sessions(app, signed_in, user, clock):
+def test_password_change_needs_the_current_password_and_a_code_and_ends_other_sessions(app, signed_in, user,
+                                                                                       fresh_code):
     other = app.test_client()
-    wrong = helpers.post_form(signed_in, "/profile/password", {"current_password": "nope",
+    wrong = helpers.post_form(signed_in, "/profile/password", {"current_password": "nope", "code": fresh_code(),
                                                                "password": "Brand-New-Harbor-77",
                                                                "confirm": "Brand-New-Harbor-77"})
     assert "The current password is not correct." in wrong.data.decode()
     helpers.enter_password(other)  # a pending sign-in elsewhere
     response = helpers.post_form(signed_in, "/profile/password", {"current_password": helpers.PASSWORD,
+                                                                  "code": fresh_code(),
                                                                   "password": "Brand-New-Harbor-77",
                                                                   "confirm": "Brand-New-Harbor-77"})
     assert response.status_code == 303
@@ -83,7 +103,8 @@ def test_password_change_needs_the_current_password_and_ends_other_sessions(app,
     assert LoginSession.select().count() == 1
 
 
-def test_weak_new_password_is_refused(signed_in):
+def test_weak_new_password_is_refused(signed_in, fresh_code):
     response = helpers.post_form(signed_in, "/profile/password", {"current_password": helpers.PASSWORD,
+                                                                  "code": fresh_code(),
                                                                   "password": "jdoe1234", "confirm": "jdoe1234"})
     assert "too easy to guess" in response.data.decode()

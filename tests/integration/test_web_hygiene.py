@@ -12,7 +12,7 @@ def test_security_headers_on_every_page(client, path):
     csp = headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"  # a Referer to Portal only (CSRF over HTTPS needs it)
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Cache-Control"] == "no-store"
@@ -48,6 +48,20 @@ def test_csrf_token_from_another_session_is_refused(app, user):
     victim.get("/sign-in")
     response = victim.post("/sign-in", data={"csrf_token": token, "user_id": "jdoe", "password": helpers.PASSWORD})
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("referer, status", [(None, 400), ("https://evil.example/sign-in", 400),
+                                             ("https://portal.example.test/sign-in", 303)])
+def test_over_https_a_post_must_come_from_a_page_of_this_site(app, user, referer, status):
+    """Flask-WTF's strict check: a valid token is not enough over HTTPS without a Referer from this site."""
+    app.config["BASE_URL"] = "https://portal.example.test"
+    client = app.test_client()
+    https = {"base_url": "https://portal.example.test"}
+    token = helpers.csrf_token(client.get("/sign-in", **https).data)
+    headers = {"Referer": referer} if referer else {}
+    response = client.post("/sign-in", data={"csrf_token": token, "user_id": "jdoe", "password": helpers.PASSWORD},
+                           headers=headers, **https)
+    assert response.status_code == status
 
 
 def test_htmx_csrf_failure_replaces_the_main_content(client):

@@ -14,7 +14,8 @@ REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
 @pytest.fixture(params=["memory"] + (["redis"] if REDIS_URL else []))
 def app_config(request):
     config = {"RATELIMIT_ENABLED": True, "RATE_LIMIT_SIGN_IN": ["6/minute", "3/minute"],
-              "RATE_LIMIT_FORGOT_ID": ["50/hour", "2/hour"], "RATE_LIMIT_NEW_PASSWORD": ["4/hour", "50/hour"]}
+              "RATE_LIMIT_FORGOT_ID": ["50/hour", "2/hour"], "RATE_LIMIT_NEW_PASSWORD": ["4/hour", "50/hour"],
+              "RATE_LIMIT_REAUTH": ["30/hour", "2/15 minutes"]}
     if request.param == "redis":
         redis = pytest.importorskip("redis")
         try:
@@ -84,6 +85,20 @@ def test_behind_one_trusted_proxy_each_client_has_its_own_bucket(client):
         attempt(client, f"user{n}", headers={"X-Forwarded-For": "203.0.113.7"})
     assert attempt(client, "x", headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
     assert attempt(client, "y", headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/profile/email", "/profile/password", "/security/confirm"])
+def test_confirmations_while_signed_in_are_limited_per_session(client, user, clock, path):
+    """Changing the password or the address asks for the current password and a code, under a limit."""
+    secret = helpers.enroll(client)
+    fields = {"current_password": "Wrong-1-Harbor", "password": "Wrong-1-Harbor", "email": "new@acme.example",
+              "confirm": "x"}
+    answers = []
+    for _ in range(3):
+        clock.advance(seconds=30)
+        answers.append(helpers.post_form(client, path, {**fields, "code": helpers.code_now(secret)},
+                                         token_from="/profile" if path == "/profile/email" else path).status_code)
+    assert answers == [200, 200, 429]
 
 
 @pytest.mark.parametrize("limits", [["100/minute", "3/minute"]], ids=["token"])
