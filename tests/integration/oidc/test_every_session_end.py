@@ -9,7 +9,9 @@ import pytest
 from portal import clock as portal_clock
 from portal.models import LoginSession, User
 from portal.models_oidc import AuthorizationCode, BackchannelLogout, ClientSession, IssuedToken
-from portal.services import admin, lifecycle, mfa_settings, oidc, oidc_clients, profile, recovery, sessions, signin
+from portal.services import ServiceError, accounts, admin, lifecycle, mfa_settings, oidc, oidc_clients, reauth, recovery, \
+    sessions
+from portal.services.signin import SignInRestart
 from tests import helpers
 
 RECEIVER = "http://127.0.0.1:9/backchannel-logout"
@@ -63,7 +65,8 @@ def _one_from_sessions_page(w):
 
 
 def _password_change(w):
-    profile.change_password(LoginSession.get_by_id(w["sessions"][0].id), helpers.PASSWORD, "Another-Quiet-River-71")
+    """What Profile > Change password and New Password do once the password (and code) are right."""
+    accounts.store_password(w["user"], "Another-Quiet-River-71", keep=LoginSession.get_by_id(w["sessions"][0].id))
     return w["sessions"][1:]
 
 
@@ -82,11 +85,16 @@ def _end_all_by_administrator(w):
     return w["sessions"]
 
 
-def _password_blocked(w):
-    for _ in range(10):
-        with pytest.raises(Exception):
-            signin.check_password("jdoe", "wrong password")
-    return w["sessions"]
+def _wrong_confirmations_while_signed_in(w):
+    record = LoginSession.select(LoginSession, User).join(User).where(LoginSession.id == w["sessions"][1].id).get()
+    for _ in range(5):
+        try:
+            reauth.confirm_identity(record, "wrong password", "000000")
+        except SignInRestart:
+            return w["sessions"][1:]
+        except ServiceError:
+            continue
+    pytest.fail("five wrong confirmations did not end the session")
 
 
 def _recovery_link(w):
@@ -127,7 +135,7 @@ def _valid_until_passing(w):
 
 
 PATHS = [_sign_out, _others, _one_from_sessions_page, _password_change, _reset_mfa, _deactivation_by_administrator,
-         _end_all_by_administrator, _password_blocked, _recovery_link, _timed_out_at_next_request,
+         _end_all_by_administrator, _wrong_confirmations_while_signed_in, _recovery_link, _timed_out_at_next_request,
          _inactive_at_next_request, _lifecycle_deactivation, _lifecycle_clean_up_of_timed_out_sessions,
          _valid_until_passing]
 
