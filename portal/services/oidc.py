@@ -49,8 +49,8 @@ def claims(user: User, scope: str) -> dict:
             if getattr(user, column, None):
                 result[claim] = getattr(user, column)
     if "email" in scopes:
-        # Addresses are set by the company's administrator (the first password is set through a link mailed
-        # there) or changed by the person with a link sent to the new address.
+        # A new user's first password is set through a link mailed to the address, and every change of an
+        # address is confirmed from the new one (portal.services.email_change).
         result.update(email=user.email, email_verified=True)
     if "company" in scopes:
         result.update(company_id=str(user.company_id), company_name=user.company.name, role=user.role,

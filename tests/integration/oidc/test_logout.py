@@ -5,8 +5,10 @@ from joserfc import jwt
 
 from portal.models import AuditEvent, LoginSession
 from portal.models_oidc import BackchannelLogout
+from portal.services import backchannel, sessions
 from tests import helpers
 from tests.oidc import Browser, Receiver
+from tests.security.test_races import in_parallel
 
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 AFTER_LOGOUT = "http://127.0.0.1:9/signed-out"
@@ -117,3 +119,16 @@ def test_applications_without_a_logout_uri_are_not_queued(portal, person, browse
     page = browser.go("/")
     browser.go("/sign-out", "POST", {"csrf_token": helpers.csrf_token(page.text)})
     assert LoginSession.select().count() == 0 and BackchannelLogout.select().count() == 0
+
+
+def test_two_senders_at_once_send_each_logout_token_once(portal, person, browser, receiver):
+    """`portal backchannel send` from cron while the after-response thread sends: one of them gets each row."""
+    apps = [portal.register(name, backchannel_logout_uri=receiver.url) for name in ("Sheets", "Reports", "Requests")]
+    for app in apps:
+        app.sign_in(browser, person[1])
+    with helpers.context():
+        sessions.end_all(person[0])  # outside a request: queued only
+    assert BackchannelLogout.select().count() == 3
+    in_parallel(2, lambda i: backchannel.deliver())
+    assert len(receiver.wait_for(3)) == 3 and len(receiver.tokens) == 3
+    assert BackchannelLogout.select().where(BackchannelLogout.status == "sent").count() == 3
