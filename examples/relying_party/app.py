@@ -32,7 +32,8 @@ PAGE = """<!doctype html>
   <p>Signed in as {{ user.get('name') or user.sub }}{% if user.get('preferred_username') %}
     (User ID {{ user.preferred_username }}){% endif %}.</p>
   <h2>Claims</h2>
-  <table>{% for key, value in user.items() %}<tr><th scope="row">{{ key }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
+  <table>{% for key, value in user.items() %}
+    <tr><th scope="row">{{ key }}</th><td>{{ value }}</td></tr>{% endfor %}</table>
   <form method="post" action="{{ url_for('logout') }}">
     <input type="hidden" name="csrf" value="{{ csrf }}"><button type="submit">Sign out</button></form>
 {% else %}
@@ -168,7 +169,8 @@ class SessionStore:
 
     def first_use(self, jti: str) -> bool:
         with self._db() as db:
-            return db.execute("INSERT OR IGNORE INTO seen_jti (jti, at) VALUES (?, ?)", (jti, time.time())).rowcount == 1
+            inserted = db.execute("INSERT OR IGNORE INTO seen_jti (jti, at) VALUES (?, ?)", (jti, time.time()))
+            return inserted.rowcount == 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import datetime as dt
 import re
 
 import pytest
-import requests
+from requests.utils import quote
 from authlib.integrations.base_client import OAuthError
 
 from portal.models import LoginSession, User
@@ -74,17 +74,15 @@ def test_code_of_one_application_is_useless_to_another(portal, person, browser):
     assert first.exchange(answer.code)["access_token"]  # the attempt did not use it up for its owner
 
 
-@pytest.mark.parametrize("redirect_uri", ["http://127.0.0.1:9/elsewhere", CALLBACK + "/", CALLBACK + "?x=1",
-                                          "https://evil.example/callback", CALLBACK.upper()])
-def test_unregistered_or_altered_redirect_uri_gets_an_error_page_never_a_redirect(portal, person, browser,
-                                                                                  redirect_uri):
+def test_unregistered_or_altered_redirect_uri_gets_an_error_page_never_a_redirect(portal, browser):
     app = portal.register()
-    url = app.authorization_url().replace(requests.utils.quote(CALLBACK, safe=""),
-                                          requests.utils.quote(redirect_uri, safe=""))
-    assert redirect_uri not in url or requests.utils.quote(redirect_uri, safe="") in url
-    response = browser.go(url)
-    assert response.status_code == 400 and not response.is_redirect
-    assert response.url.startswith(portal.url) and "sign-in request cannot be used" in response.text
+    for redirect_uri in ("http://127.0.0.1:9/elsewhere", CALLBACK + "/", CALLBACK + "?x=1",
+                         "https://evil.example/callback", CALLBACK.upper(), CALLBACK + "#x"):
+        url = app.authorization_url().replace(quote(CALLBACK, safe=""), quote(redirect_uri, safe=""))
+        assert quote(redirect_uri, safe="") in url
+        response = browser.go(url)
+        assert response.status_code == 400 and not response.is_redirect, redirect_uri
+        assert response.url.startswith(portal.url) and "sign-in request cannot be used" in response.text
 
 
 def test_unknown_client_gets_an_error_page(portal, browser):
@@ -105,7 +103,7 @@ def test_token_endpoint_checks_the_redirect_uri_again(portal, person, browser):
 def test_implicit_and_hybrid_flows_are_refused(portal, browser):
     app = portal.register()
     for response_type in ("token", "id_token", "code id_token", "code token"):
-        url = app.authorization_url().replace("response_type=code", "response_type=" + requests.utils.quote(response_type))
+        url = app.authorization_url().replace("response_type=code", "response_type=" + quote(response_type))
         assert app.answer(browser.go(url)).params["error"] == "unsupported_response_type", response_type
 
 
