@@ -105,8 +105,6 @@ def create_user(company_name, user_id, email, first_name, last_name, role, passw
     company = accounts.find_company(company_name)
     if company is None:
         raise CommandError(f"There is no company named {company_name!r}; create it with `portal create-company`.")
-    if valid_until is not None and valid_until < clock.today():
-        raise CommandError(f"--valid-until {valid_until} is in the past; the user could never sign in.")
     password = _read_password() if password_stdin else None
     user = accounts.create_user(company=company, user_id=user_id, email=email, first_name=first_name,
                                 last_name=last_name, role=role, valid_until=valid_until, active=not inactive,
@@ -188,17 +186,14 @@ def lifecycle_run(today, dry_run):
     and overlapping runs do not both work."""
     from portal.services import lifecycle
 
-    if today is not None:
-        clock.set_source(lambda: dt.datetime.combine(today, clock.system_now().time()))
+    now = dt.datetime.combine(today, clock.now().time()) if today is not None else clock.now()
     try:
-        summary = lifecycle.run(dry_run=dry_run, progress=_progress)
+        summary = lifecycle.run(dry_run=dry_run, progress=_progress, now=now)
     except Exception as error:  # a failed run changed only whole batches; say so and exit 1
         current_app.logger.exception("lifecycle run failed")
         raise ServiceUnavailable(f"The lifecycle run failed ({type(error).__name__}); finished batches are kept, "
                                  "and the next run continues.") from None
-    finally:
-        clock.set_source(None)
-    _print_summary(summary, clock.now().date() if today is None else today)
+    _print_summary(summary, now.date())
 
 
 def _progress(step: str, done: int) -> None:
@@ -211,11 +206,12 @@ def _print_summary(summary, day) -> None:
         click.echo("Another lifecycle run is in progress; this one did nothing.")
         return
     verb = "would be" if summary.dry_run else "were"
+    queued = "would be queued" if summary.dry_run else "were queued (`portal mail send` delivers them)"
     counts = summary.counts
     click.echo(f"Lifecycle {'dry run' if summary.dry_run else 'run'} for {day}:\n"
                f"  inactivity warnings: {counts['warned']} users {verb} warned\n"
                f"  deactivated for inactivity: {counts['deactivated']} users {verb} deactivated\n"
-               f"  Valid Until digests: {counts['digest_mails']} mails {verb} sent about "
+               f"  Valid Until digests: {counts['digest_mails']} mails {queued} about "
                f"{counts['digest_users']} users\n"
                f"  expiries recorded: {counts['expired']}\n"
                f"  stale sessions, links and sent mail deleted: {counts['purged']}\n"

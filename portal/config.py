@@ -1,7 +1,6 @@
 """Configuration: defaults, then PORTAL_* environment variables, then checks."""
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -35,6 +34,13 @@ DEFAULTS = {
     # One factor recovered through a mailed link: the other cannot be recovered by mail for this many days.
     "MAIL_RECOVERY_PAUSE_DAYS": 7,
     "EXPIRY_NOTICE_DAYS": 30,  # administrators hear of a Valid Until this many days ahead
+    # How long each mailed link works (single use, and void once the password or address changes).
+    "RECOVERY_LINK_MINUTES": 15,
+    "NEW_PASSWORD_LINK_MINUTES": 15,
+    "ADMIN_RESET_LINK_HOURS": 24,  # a reset a Company Administrator sends may wait until the person is at a desk
+    "EMAIL_CHANGE_LINK_HOURS": 24,
+    "WELCOME_LINK_HOURS": 72,
+    "CONTACT_LINK_DAYS": 7,
     # Passwords: argon2-cffi defaults (RFC 9106 low-memory profile).
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_MAX_LENGTH": 1024,
@@ -115,8 +121,29 @@ def _derive(app) -> None:
     # __Host- cookies must be Secure, have Path=/ and no Domain.
     cfg["SESSION_COOKIE_NAME"] = "__Host-portal" if cfg["SESSION_COOKIE_SECURE"] else "portal_session"
     cfg["HSTS"] = production or https
+    cfg["MAIL_DIR_CHOSEN"] = bool(cfg.get("MAIL_DIR"))  # files instead of SMTP on purpose (production needs it said)
     cfg.setdefault("MAIL_DIR", os.path.join(app.instance_path, "mail"))
     cfg.setdefault("PREFERRED_URL_SCHEME", "https" if https else "http")
+
+
+def _check_production(cfg) -> None:
+    """Production refuses to start half-configured: each refusal names the variable to set."""
+    missing = [f"PORTAL_{k}" for k in ("SECRET_KEY", "ENCRYPTION_KEY", "BASE_URL", "TRUSTED_HOSTS") if not cfg.get(k)]
+    if missing:
+        raise ConfigError("PORTAL_ENV=production needs " + ", ".join(missing) + " to be set.")
+    secret = str(cfg["SECRET_KEY"])
+    if len(secret) < 32 or "change-me" in secret:
+        raise ConfigError("PORTAL_SECRET_KEY must be a long random value of your own (at least 32 characters), not "
+                          "the example's: python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
+    if not str(cfg["BASE_URL"]).startswith("https://"):
+        raise ConfigError("PORTAL_BASE_URL must start with https:// in production: sign-in cookies are sent only "
+                          "over HTTPS.")
+    if not cfg.get("MAIL_SERVER") and not cfg["MAIL_DIR_CHOSEN"]:
+        raise ConfigError("PORTAL_MAIL_SERVER must be set in production (or PORTAL_MAIL_DIR, to have mail written "
+                          "to files on purpose).")
+    if str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory://") and cfg.get("WORKERS") != 1:
+        raise ConfigError("PORTAL_RATELIMIT_STORAGE_URI is memory://, which each gunicorn worker counts on its own: "
+                          "set it to redis://... (or run one worker with PORTAL_WORKERS=1).")
 
 
 def _instance_secret(app, name: str, make) -> str:
@@ -133,9 +160,7 @@ def _instance_secret(app, name: str, make) -> str:
 
 def _check(cfg) -> None:
     if cfg["ENV"] == "production":
-        missing = [f"PORTAL_{k}" for k in ("SECRET_KEY", "ENCRYPTION_KEY", "BASE_URL") if not cfg.get(k)]
-        if missing:
-            raise ConfigError("PORTAL_ENV=production needs " + ", ".join(missing) + " to be set.")
+        _check_production(cfg)
     parts = urlsplit(cfg["BASE_URL"])
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError("PORTAL_BASE_URL must be an absolute http(s) URL, such as https://portal.example.com.")
@@ -144,9 +169,6 @@ def _check(cfg) -> None:
             Fernet(key.strip())
         except ValueError:
             raise ConfigError("PORTAL_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes).") from None
-    if cfg["ENV"] == "production" and str(cfg["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
-        logging.getLogger("portal").warning(
-            "PORTAL_RATELIMIT_STORAGE_URI is memory://: each worker counts on its own; use redis:// in production.")
     if not isinstance(cfg["PROXY_COUNT"], int) or cfg["PROXY_COUNT"] < 0:
         raise ConfigError("PORTAL_PROXY_COUNT must be the number of trusted reverse proxies (0 or more).")
     if ":" in cfg["TOTP_ISSUER"] or not cfg["TOTP_ISSUER"].strip():

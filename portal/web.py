@@ -1,16 +1,19 @@
 """Response headers, error pages and request helpers shared by every blueprint."""
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from urllib.parse import urlsplit
 
 from flask import current_app, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 
 from portal import htmx
 from portal.ratelimits import retry_after_seconds
+from portal.services import links
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -25,6 +28,8 @@ ERRORS = {
     500: ("Something went wrong", "The error has been logged. Please try again in a moment; "
                                   "nothing you saved before has been lost."),
 }
+UNUSABLE_CHARACTER = ("What was sent holds a character that cannot be used here (such as a NUL character). "
+                      "Please check what you entered and try again.")
 CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
                 "Please go back, reload the page and try again.")
 
@@ -90,6 +95,8 @@ def error_page(status: int, message: str | None = None):
 def _handle_http(error: HTTPException):
     if isinstance(error, CSRFError):
         return error_page(400, CSRF_MESSAGE)
+    if error.code == 400 and error.description == UNUSABLE_CHARACTER:
+        return error_page(400, UNUSABLE_CHARACTER)
     if error.code == 429:
         return _too_many_requests()
     if error.code is None or error.code < 400:
@@ -138,7 +145,28 @@ class RedactLinkTokens(logging.Filter):
         return True
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in routes: a positive number a database column can hold; a larger one is no page (404)
+    rather than an overflow deep in the database driver."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=2**63 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _refuse_unusable_characters():
+    """A NUL character in any value sent: no database stores it (PostgreSQL refuses it outright), and no
+    person types it. The request is refused before anything reads it."""
+    values = [*(request.view_args or {}).values(), *itertools.chain(*request.args.listvalues())]
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += itertools.chain(*request.form.listvalues())
+    if any("\x00" in value for value in values if isinstance(value, str)):
+        raise BadRequest(UNUSABLE_CHARACTER)
+
+
 def init_app(app) -> None:
+    app.url_map.converters["int"] = DatabaseId  # before the blueprints add their routes
+    app.jinja_env.globals["link_lifetime"] = links.lifetime_words  # pages say what the settings say
+    app.before_request(_refuse_unusable_characters)
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):

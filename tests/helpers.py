@@ -51,8 +51,17 @@ def make_company(name: str = "ACME Components"):
 
 @in_context
 def make_user(company, user_id: str = "jdoe", password: str | None = PASSWORD, **fields):
+    """A user as the `portal` command creates one. A Valid Until in the past (nobody may set one) is written
+    afterwards, as if that much time had passed."""
+    from portal.models import User
+
     values = {"email": f"{user_id}@acme.example", "first_name": "Jane", "last_name": "Doe", **fields}
-    return accounts.create_user(company=company, user_id=user_id, password=password, **values)
+    past = values.get("valid_until") and values["valid_until"] < clock.today() and values.pop("valid_until")
+    user = accounts.create_user(company=company, user_id=user_id, password=password, **values)
+    if past:
+        User.update(valid_until=past).where(User.id == user.id).execute()
+        user.valid_until = past
+    return user
 
 
 def csrf_token(html: str | bytes) -> str:

@@ -15,10 +15,12 @@ from portal.ratelimits import by_link, by_session, limited
 from portal.services.signin import SignInRestart
 from portal.web import client_ip, safe_next, show_error
 
-# Pages a signed-in person may see before accepting the Terms and making the personal-data choice.
+# Pages a signed-in person may see before accepting the Terms and making the personal-data choice: the choices
+# themselves, saving the backup codes, signing out, and the pages of mailed links (a contact person's activation
+# is not even theirs).
 _GATE_FREE = {"static", "ops.healthz", "account.terms", "account.personal_settings", "account.confirm_email",
-              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes", "oidc.end_session",
-              "oidc.configuration", "oidc.jwks"}
+              "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes", "auth.recover",
+              "auth.set_new_password", "contacts.activate", "oidc.end_session", "oidc.configuration", "oidc.jwks"}
 
 
 @bp.before_app_request

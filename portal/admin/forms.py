@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.models import CONTACT_STATUSES, ROLE_LABELS
 from portal.services.admin import ADMIN_ROLES
-from portal.services.user_search import FILTERS, SORTS
+from portal.services.user_search import SORTS, filter_labels
 
 ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in ADMIN_ROLES]
 
@@ -23,8 +23,12 @@ class SearchForm(FlaskForm):
 
     q = StringField("Search", validators=[Length(max=100)],
                     render_kw={"autocomplete": "off", "spellcheck": "false", "type": "search"})
-    status = SelectField("Show", choices=_choices(FILTERS), default="")
+    status = SelectField("Show", default="")
     sort = SelectField("Sort by", choices=_choices(SORTS), default="user_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = _choices(filter_labels())  # "Expiring within N days" as configured
 
 
 class UserDetailsForm(FlaskForm):

@@ -10,7 +10,7 @@ from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsF
 from portal.admin.guard import role_required
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.web import show_error
-from portal.services import ServiceError, admin, user_search
+from portal.services import ServiceError, admin, links, user_search
 from portal.services.admin import NeedsConfirmation, NotFound
 
 company_admin = role_required(ROLE_COMPANY_ADMIN)
@@ -72,7 +72,7 @@ ACTIONS = {
     "reset-mfa": ("Reset MFA", "This deletes the authenticator and all backup codes of {user} and signs out "
                                "their sessions. They register a new authenticator at their next sign-in."),
     "send-password-reset": ("Send password reset", "{user} gets an e-mail with a link to set a new password "
-                                                   "(valid 24 hours). Using it also lifts a password block."),
+                                                   "(valid {lifetime}). Using it also lifts a password block."),
     "extend": ("Extend Valid Until by one year", "Valid Until of {user} moves one year ahead."),
     "deactivate": ("Deactivate", "{user} can no longer sign in, and their sessions end. Their history stays."),
     "activate": ("Activate", "{user} can sign in again (until Valid Until)."),
@@ -115,7 +115,9 @@ def user_action(user_id, action):
             flash(error.message, "error")
         return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/confirm.html", form=form, target=target, action=action, title=title,
-                           explanation=explanation.format(user=target.user_id), confirm_value="yes")
+                           explanation=explanation.format(user=target.user_id,
+                                                          lifetime=links.lifetime_words(links.ADMIN_RESET)),
+                           confirm_value="yes")
 
 
 @bp.route("/users/extend", methods=["POST"])

@@ -44,7 +44,7 @@ def send_recovery_link():
         return redirect(url_for("auth.send_recovery_link"), 303)
     if not session.get("recovery_link_sent"):
         return redirect(url_for("auth.verify_code"), 303)
-    return render_template("auth/recovery_sent.html", minutes=links.LIFETIME_MINUTES[links.RECOVERY])
+    return render_template("auth/recovery_sent.html", lifetime=links.lifetime_words(links.RECOVERY))
 
 
 @bp.route("/recover/<token>", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ import os
 import re
 import smtplib
 
+import click
 from flask import current_app, g
 from flask_mail import Connection, Message
 
@@ -44,9 +45,11 @@ def send(message: OutboxMessage) -> None:
     path = os.path.join(directory, f"{message.id:08d}.eml")
     with open(path, "wb") as fh:
         fh.write(msg.as_bytes())
-    current_app.logger.info("mail to %s written to %s", message.to_address, path)
-    for link in _LINK.findall(text):
-        current_app.logger.info("link in that mail: %s", link)
+    current_app.logger.info("mail %s written to %s", message.id, path)
+    if current_app.config["ENV"] != "production":
+        # For whoever tries Portal out: the mail's links on the console, never in a log (they are live tokens).
+        click.echo(f"Mail to {message.to_address}: {message.subject}" + "".join(
+            f"\n  {link}" for link in _LINK.findall(text)), err=True)
 
 
 def deliver_due(limit: int = 100, ids: list[int] | None = None) -> tuple[int, int]:

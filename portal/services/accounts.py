@@ -35,12 +35,33 @@ def with_keys(values: dict) -> dict:
     return {**values, **derived}
 
 
+MAX_YEARS_AHEAD = 10  # the furthest Valid Until; far-future dates are a security risk
+
+
+def years_later(day: dt.date, years: int) -> dt.date | None:
+    """The same day `years` later (28 February for 29 February); None past the calendar's last year."""
+    if day.year + years > dt.MAXYEAR:
+        return None
+    return day.replace(year=day.year + years, day=min(day.day, 28) if (day.month, day.day) == (2, 29) else day.day)
+
+
 def default_valid_until(today: dt.date) -> dt.date:
     """One year after creation: the Valid Until a new User ID gets."""
-    try:
-        return today.replace(year=today.year + 1)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year + 1, day=28)
+    return years_later(today, 1)
+
+
+def latest_valid_until(today: dt.date) -> dt.date:
+    return years_later(today, MAX_YEARS_AHEAD)
+
+
+def check_valid_until(value: dt.date, today: dt.date) -> None:
+    """Valid Until is today or a later day (access ends now by clearing Active) and at most ten years ahead."""
+    if value < today:
+        raise ServiceError("Valid Until must be today or a later date, not a day in the past. To end access now, "
+                           "clear Active.", "valid_until")
+    if value > latest_valid_until(today):
+        raise ServiceError(f"Valid Until can be at most {MAX_YEARS_AHEAD} years ahead, until "
+                           f"{latest_valid_until(today).isoformat()}.", "valid_until")
 
 
 def _one_bare_address(email: str) -> bool:
@@ -117,6 +138,7 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
     last_name = clean_name(last_name, "The last name", "last_name")
     today = clock.today()
     valid_until = valid_until or default_valid_until(today)
+    check_valid_until(valid_until, today)
     user = User(company=company, role=role, active=active, valid_until=valid_until, phone=clean_phone(phone),
                 **with_keys({"user_id": user_id, "email": email, "first_name": first_name, "last_name": last_name}))
     if password is not None:

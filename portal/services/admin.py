@@ -54,7 +54,7 @@ def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
 
 def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
     """More than two years ahead asks for confirmation (far-future dates are a security risk)."""
-    two_years = accounts.default_valid_until(accounts.default_valid_until(today))
+    two_years = accounts.years_later(today, 2)
     if value > two_years and not confirmed:
         raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "
                                 "are a security risk; confirm to save it anyway.", "valid_until")
@@ -97,8 +97,7 @@ def update_user(admin: User, target: User, values: dict, confirmed: bool = False
         raise ServiceError(OWN_EMAIL, "email")
     today = clock.today()
     if "valid_until" in changed:
-        if changed["valid_until"] < today and target.id == admin.id:
-            raise ServiceError("You cannot give yourself a Valid Until in the past.", "valid_until")
+        accounts.check_valid_until(changed["valid_until"], today)
         _check_valid_until(changed["valid_until"], today, confirmed)
     with db.atomic():
         administrators.lock_company(target.company_id)
@@ -144,17 +143,20 @@ def send_password_reset(admin: User, target: User, ticket: str | None = None) ->
     """Mail the user a link to set a password; using it also lifts a password block. Nobody sees a password."""
     _check_target(admin, target, ticket)
     with db.atomic():
-        token = links.issue(target, links.PASSWORD_RESET, data="unblock", minutes=links.ADMIN_RESET_MINUTES)
+        token = links.issue(target, links.PASSWORD_RESET, data="unblock", kind=links.ADMIN_RESET)
         audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)
         outbox.queue(target.email, "your link to set a new password", "new_password_link", user=target,
                      link=links.external_url("auth.set_new_password", token=token),
-                     minutes=links.ADMIN_RESET_MINUTES, by_admin=True)
+                     lifetime=links.lifetime_words(links.ADMIN_RESET), by_admin=True)
 
 
 def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt.date:
     """One year more, counted from today or from the current date if that is later."""
-    start = max(target.valid_until, clock.today())
-    new = accounts.default_valid_until(start)
+    today = clock.today()
+    new = accounts.years_later(max(target.valid_until, today), 1)
+    if new is None or new > accounts.latest_valid_until(today):
+        raise ServiceError(f"Valid Until of {target.user_id} ({target.valid_until.isoformat()}) cannot be extended: "
+                           f"it may be at most {accounts.MAX_YEARS_AHEAD} years ahead.", "valid_until")
     update_user(admin, target, {"valid_until": new}, confirmed=confirmed)
     return new
 
@@ -162,8 +164,8 @@ def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt
 def extension_needs_confirmation(targets: list[User]) -> list[User]:
     """The users whose Valid Until would go more than two years ahead with one more year."""
     today = clock.today()
-    limit = accounts.default_valid_until(accounts.default_valid_until(today))
-    return [t for t in targets if accounts.default_valid_until(max(t.valid_until, today)) > limit]
+    limit = accounts.years_later(today, 2)
+    return [t for t in targets if (accounts.years_later(max(t.valid_until, today), 1) or dt.date.max) > limit]
 
 
 def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> list[User]:
@@ -195,13 +197,12 @@ def end_sessions(admin: User, target: User) -> int:
 
 
 def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
-    """A new user of the admin's own company; a welcome mail links to setting a password (72 hours)."""
+    """A new user of the admin's own company; a welcome mail links to setting a password."""
     role = values.get("role") or ROLE_USER
     if role not in ADMIN_ROLES:
         raise ServiceError("The role must be User or Company Administrator.", "role")
     valid_until = values.get("valid_until") or accounts.default_valid_until(clock.today())
-    if valid_until < clock.today():
-        raise ServiceError("Valid Until must not be in the past.", "valid_until")
+    accounts.check_valid_until(valid_until, clock.today())
     _check_valid_until(valid_until, clock.today(), confirmed)
     with db.atomic():
         user = accounts.create_user(company=admin.company, user_id=values.get("user_id", ""),
@@ -216,7 +217,7 @@ def send_welcome(user: User, admin: User | None) -> None:
     token = links.issue(user, links.WELCOME)
     outbox.queue(user.email, "your new User ID", "welcome", user=user, admin=admin,
                  link=links.external_url("auth.set_new_password", token=token),
-                 hours=links.LIFETIME_MINUTES[links.WELCOME] // 60)
+                 lifetime=links.lifetime_words(links.WELCOME))
 
 
 @dataclass

@@ -40,7 +40,7 @@ def query(company_id: int | None, user_id: str = "", event: str = "", since: dt.
         select = select.where(AuditEvent.event.startswith(event.strip()))
     if since:
         select = select.where(AuditEvent.created_at >= dt.datetime.combine(since, dt.time.min))
-    if until:
+    if until and until < dt.date.max:  # the last day there is has no day after it, and no limit is needed
         select = select.where(AuditEvent.created_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
     return select.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
 

@@ -1,10 +1,9 @@
 """Contact persons: created by Company Administrators, shown only after confirming by an e-mailed link.
 
-The link (128+ bits, stored hashed, 7 days, single use) is superseded by each new one; opening it changes
+The link (256 bits, stored hashed, single use, CONTACT_LINK_DAYS) is superseded by each new one; opening it changes
 nothing until the person presses Activate or Cancel."""
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from portal import clock
@@ -15,7 +14,6 @@ from portal.security.tokens import hash_token, new_token
 from portal.services import ServiceError, accounts, administrators, audit, links, outbox
 from portal.services.user_search import PAGE_SIZE
 
-LINK_DAYS = 7
 FIELDS = ("first_name", "last_name", "email", "phone", "department")
 
 
@@ -112,14 +110,14 @@ def create(admin_user: User, values: dict) -> ContactPerson:
 def _send(contact: ContactPerson, actor: User | None) -> None:
     """A new link that supersedes any older one (only one hash is kept)."""
     token, token_hash = new_token()
-    expires = clock.now() + dt.timedelta(days=LINK_DAYS)
+    expires = clock.now() + links.lifetime(links.CONTACT_ACTIVATION)
     ContactPerson.update(activation_token_hash=token_hash, activation_expires_at=expires).where(
         ContactPerson.id == contact.id).execute()
     contact.activation_token_hash, contact.activation_expires_at = token_hash, expires
     company = Company.get_by_id(contact.company_id)
     outbox.queue(contact.email, f"please confirm you are a contact person of {company.name}", "contact_activation",
                  contact=contact, company=company, link=links.external_url("contacts.activate", token=token),
-                 days=LINK_DAYS, expires=expires)
+                 lifetime=links.lifetime_words(links.CONTACT_ACTIVATION), expires=expires)
     _history(contact, "activation_sent", actor, contact.email)
 
 

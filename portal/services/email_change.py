@@ -23,7 +23,7 @@ def request(user: User, address: str, by: User | None = None) -> None:
                      subject=user, actor=by or user, before=user.email, after=address)
         outbox.queue(address, "confirm your new e-mail address", "email_change_confirm", user=user,
                      new_email=address, link=links.external_url("account.confirm_email", token=token),
-                     hours=links.LIFETIME_MINUTES[links.EMAIL_CHANGE] // 60)
+                     lifetime=links.lifetime_words(links.EMAIL_CHANGE))
         outbox.queue(user.email, "a change of your e-mail address was requested", "email_change_notice",
                      user=user, new_email=address, admin=by)
 

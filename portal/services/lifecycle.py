@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
 from peewee import Value
 
 from portal import clock
 from portal.db import db
-from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, Token, User
+from portal.models import AuditEvent, Company, JobLock, KnownBrowser, LoginSession, OutboxMessage, Token, User
 from portal.models_oidc import BackchannelLogout
-from portal.services import administrators, links, outbox, sessions
+from portal.services import administrators, links, outbox, sessions, user_search
+from portal.services.browsers import FORGET_UNUSED_AFTER
 
 BATCH = 1000
 LEASE = dt.timedelta(minutes=10)
@@ -74,9 +74,7 @@ def _expiry_unrecorded(today: dt.date):
                                          | (User.expired_recorded_for < User.valid_until))
 
 
-def _expiring(today: dt.date):
-    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
-    return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
+_expiring = user_search.expiring
 
 
 def _batches(condition, key, fields, renew, progress, step: str):
@@ -184,17 +182,14 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
 
 
 def _stale(now: dt.datetime):
-    """Sessions past their timeouts, used or expired links, and mail sent long ago (it holds personal data)."""
-    cfg = current_app.config
-    timed_out = ((LoginSession.stage == "pending")
-                 & (LoginSession.created_at < now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]))) | (
-        (LoginSession.stage == "active")
-        & ((LoginSession.last_seen_at < now - dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]))
-           | (LoginSession.authenticated_at < now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))))
+    """Sessions past their timeouts, used or expired links, mail and logout tokens sent long ago (they hold
+    personal data) and browsers unused for a year."""
     tokens = Token.expires_at < now - KEEP_SPENT
     mail = (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < now - KEEP_SPENT)
     logouts = (BackchannelLogout.status == "sent") & (BackchannelLogout.sent_at < now - KEEP_SPENT)
-    return ((LoginSession, timed_out), (Token, tokens), (OutboxMessage, mail), (BackchannelLogout, logouts))
+    browsers = KnownBrowser.last_used_at < now - FORGET_UNUSED_AFTER
+    return ((LoginSession, sessions.timed_out(now)), (Token, tokens), (OutboxMessage, mail),
+            (BackchannelLogout, logouts), (KnownBrowser, browsers))
 
 
 def purge_stale(now: dt.datetime) -> int:
@@ -220,10 +215,12 @@ def dry_run_counts(now: dt.datetime) -> dict[str, int]:
     }
 
 
-def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None) -> Summary:
-    """One run of the four steps, in order."""
+def run(dry_run: bool = False, progress: Callable[[str, int], None] = lambda step, done: None,
+        now: dt.datetime | None = None) -> Summary:
+    """One run of the four steps, in order, as of `now` (default: the clock). That moment decides what is due for
+    the lifecycle; the mail it queues is due at once, whatever day the run is for."""
     started = time.monotonic()
-    now = clock.now()
+    now = now or clock.now()
     summary = Summary(dry_run=dry_run)
     if dry_run:
         summary.counts = dry_run_counts(now)

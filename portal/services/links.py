@@ -15,19 +15,38 @@ RECOVERY = "recovery"
 PASSWORD_RESET = "password_reset"
 EMAIL_CHANGE = "email_change"
 WELCOME = "welcome"  # a new user's first password
+# Kinds of link that are no purpose of their own: a reset a Company Administrator sends (a PASSWORD_RESET link
+# that lives longer) and a contact person's activation (kept on the contact person).
+ADMIN_RESET = "admin_reset"
+CONTACT_ACTIVATION = "contact_activation"
 
-LIFETIME_MINUTES = {RECOVERY: 15, PASSWORD_RESET: 15, EMAIL_CHANGE: 60 * 24, WELCOME: 72 * 60}
-ADMIN_RESET_MINUTES = 24 * 60  # a reset sent by an administrator may wait until the person is at a desk
+# Each kind's lifetime: the setting and its unit in minutes. Pages and mails say it with lifetime_words().
+_LIFETIMES = {RECOVERY: ("RECOVERY_LINK_MINUTES", 1, "minute"), PASSWORD_RESET: ("NEW_PASSWORD_LINK_MINUTES", 1, "minute"),
+              ADMIN_RESET: ("ADMIN_RESET_LINK_HOURS", 60, "hour"), EMAIL_CHANGE: ("EMAIL_CHANGE_LINK_HOURS", 60, "hour"),
+              WELCOME: ("WELCOME_LINK_HOURS", 60, "hour"), CONTACT_ACTIVATION: ("CONTACT_LINK_DAYS", 24 * 60, "day")}
 
 
-def issue(user: User, purpose: str, data: str | None = None, minutes: int | None = None) -> str:
-    """A new link token; earlier unused tokens of the same user and purpose stop working."""
+def lifetime(kind: str) -> dt.timedelta:
+    setting, minutes, _unit = _LIFETIMES[kind]
+    return dt.timedelta(minutes=current_app.config[setting] * minutes)
+
+
+def lifetime_words(kind: str) -> str:
+    """How long a link of this kind works, as pages and mails say it: "15 minutes", "72 hours", "7 days"."""
+    setting, _minutes, unit = _LIFETIMES[kind]
+    count = current_app.config[setting]
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+def issue(user: User, purpose: str, data: str | None = None, kind: str | None = None) -> str:
+    """A new link token, living as long as its kind (its purpose, unless told); earlier unused tokens of the
+    same user and purpose stop working."""
     now = clock.now()
     Token.update(used_at=now).where((Token.user == user) & (Token.purpose == purpose)
                                     & Token.used_at.is_null()).execute()
     token, token_hash = new_token()
     Token.create(user=user, purpose=purpose, token_hash=token_hash, created_at=now, data=data,
-                 expires_at=now + dt.timedelta(minutes=minutes or LIFETIME_MINUTES[purpose]))
+                 expires_at=now + lifetime(kind or purpose))
     return token
 
 

@@ -12,7 +12,7 @@ from portal.services import ServiceError, accounts, audit, links, mfa, outbox, s
 from portal.services.signin import SignInRestart
 
 WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
-LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {minutes} minutes; "
+LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "
                  "please ask for a new one.")
 LOW_BACKUP_CODES = 2
 AUTHENTICATOR_PAUSED = ("A link by e-mail to register a new authenticator is not available for this User ID until "
@@ -74,14 +74,14 @@ def send_recovery_link(pending: LoginSession, ip: str = "") -> None:
         audit.record("mfa.recovery_link_sent", subject=user, ip=ip)
         outbox.queue(user.email, "your link to register a new authenticator", "recovery_link", user=user,
                      link=links.external_url("auth.recover", token=token),
-                     minutes=links.LIFETIME_MINUTES[links.RECOVERY])
+                     lifetime=links.lifetime_words(links.RECOVERY))
 
 
 def recovery_user(token: str) -> User:
     """The user a recovery link is for, if it is still usable (nothing is used up by looking)."""
     found = links.peek(token, links.RECOVERY)
     if found is None:
-        raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.RECOVERY]))
+        raise ServiceError(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
     return found.user
 
 
@@ -97,7 +97,7 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
         raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
     with db.atomic():
         if links.redeem(token, links.RECOVERY) is None:
-            raise ServiceError(LINK_UNUSABLE.format(minutes=links.LIFETIME_MINUTES[links.RECOVERY]))
+            raise ServiceError(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
         forget_authenticator(user)
         now = clock.now()
         User.update(authenticator_recovered_by_link_at=now).where(User.id == user.id).execute()
@@ -155,7 +155,7 @@ def request_new_password(user_id: str, ip: str = "") -> None:
             token = links.issue(user, links.PASSWORD_RESET)
             outbox.queue(user.email, "your link to set a new password", "new_password_link", user=user,
                          link=links.external_url("auth.set_new_password", token=token),
-                         minutes=links.LIFETIME_MINUTES[links.PASSWORD_RESET])
+                         lifetime=links.lifetime_words(links.PASSWORD_RESET))
             reason = "link sent"
         audit.record("recovery.new_password_requested", subject=user, ip=ip, outcome=reason)
 

@@ -46,12 +46,28 @@ def promote(pending: LoginSession, factor: str = "otp") -> Started | None:
     return Started(token, record)
 
 
-def _expired(record: LoginSession, now: dt.datetime) -> bool:
+def _cutoffs(now: dt.datetime) -> tuple[dt.datetime, dt.datetime, dt.datetime]:
+    """The timeouts as moments: a pending sign-in begun before the first, a session last seen before the second
+    or signed in before the third has timed out."""
     cfg = current_app.config
+    return (now - dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"]),
+            now - dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"]),
+            now - dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))
+
+
+def _expired(record: LoginSession, now: dt.datetime) -> bool:
+    pending_since, seen_since, signed_in_since = _cutoffs(now)
     if record.stage == STAGE_PENDING:
-        return now - record.created_at > dt.timedelta(seconds=cfg["PENDING_SIGNIN_SECONDS"])
-    return (now - record.last_seen_at > dt.timedelta(seconds=cfg["SESSION_IDLE_SECONDS"])
-            or now - record.authenticated_at > dt.timedelta(seconds=cfg["SESSION_ABSOLUTE_SECONDS"]))
+        return record.created_at < pending_since
+    return record.last_seen_at < seen_since or record.authenticated_at < signed_in_since
+
+
+def timed_out(now: dt.datetime):
+    """The same rule as a query condition, for deleting the sessions nobody can use any more."""
+    pending_since, seen_since, signed_in_since = _cutoffs(now)
+    return (((LoginSession.stage == STAGE_PENDING) & (LoginSession.created_at < pending_since))
+            | ((LoginSession.stage == STAGE_ACTIVE) & ((LoginSession.last_seen_at < seen_since)
+                                                       | (LoginSession.authenticated_at < signed_in_since))))
 
 
 def resolve(token: str | None) -> LoginSession | None:

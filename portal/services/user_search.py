@@ -9,6 +9,7 @@ import functools
 import operator
 from dataclasses import dataclass
 
+from flask import current_app
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock
@@ -21,13 +22,12 @@ FILTERS = {
     "active": "Active",
     "inactive": "Inactive",
     "expired": "Expired",
-    "expiring": "Expiring within 30 days",
+    "expiring": "Expiring within {days} days",
     "blocked": "Password blocked",
     "no-authenticator": "No authenticator",
     "inactive-11-months": "No sign-in for 11+ months",
 }
 SORTS = {"user_id": "User ID", "last_name": "Last name", "valid_until": "Valid Until", "last_sign_in": "Last sign-in"}
-EXPIRING_DAYS = 30
 
 
 @dataclass
@@ -42,19 +42,44 @@ def _binary(field):
     return field.collate('"C"') if isinstance(db.obj, PostgresqlDatabase) else field
 
 
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (in code point order, which is byte order
+    in UTF-8): its last character one higher, past the surrogates no text holds; None above U+10FFFF."""
+    while prefix:
+        following = ord(prefix[-1]) + 1
+        following = 0xE000 if 0xD800 <= following < 0xE000 else following
+        if following <= 0x10FFFF:
+            return prefix[:-1] + chr(following)
+        prefix = prefix[:-1]
+    return None
+
+
 def _prefix(field, prefix: str):
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (_binary(field) >= prefix) & (_binary(field) < upper)
+    upper = _successor(prefix)
+    starts = _binary(field) >= prefix
+    return starts if upper is None else starts & (_binary(field) < upper)
+
+
+def filter_labels() -> dict[str, str]:
+    """The filters as a person reads them, with the configured notice period in "Expiring within N days"."""
+    days = current_app.config["EXPIRY_NOTICE_DAYS"]
+    return {name: label.format(days=days) for name, label in FILTERS.items()}
+
+
+def expiring(today: dt.date):
+    """Active users whose Valid Until comes within EXPIRY_NOTICE_DAYS: the one rule behind the filter, the Home
+    counts and the lifecycle job's digest (whose link opens this filter)."""
+    soon = today + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+    return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
 
 
 def _filter(name: str, today: dt.date):
-    soon = today + dt.timedelta(days=EXPIRING_DAYS)
     has_authenticator = fn.EXISTS(Authenticator.select(Authenticator.id).where(Authenticator.user == User.id))
     return {
         "active": User.active & (User.valid_until >= today),
         "inactive": ~User.active,
         "expired": User.valid_until < today,
-        "expiring": User.active & (User.valid_until >= today) & (User.valid_until <= soon),
+        "expiring": expiring(today),
         "blocked": User.password_blocked_at.is_null(False),
         "no-authenticator": ~has_authenticator,
         "inactive-11-months": User.active & (User.activity_at <= clock.months_before(clock.now(), 11)),

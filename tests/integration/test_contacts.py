@@ -104,6 +104,21 @@ def test_answering_never_touches_a_signed_in_session(app, admin_client, company)
     assert [s.token_hash for s in LoginSession.select().order_by(LoginSession.id)] == sessions_before
 
 
+def test_the_activation_page_is_shown_to_someone_who_has_new_terms_to_accept(app, admin_client, company):
+    """A signed-in person with a first-sign-in step still open (new Terms of Use) opens a contact person's link:
+    the activation page, not the Terms, which are about their own account."""
+    add(admin_client)
+    token = last_link()
+    helpers.make_user(company, "colleague")
+    browser = app.test_client()
+    helpers.enroll(browser, "colleague", choices=False)  # Terms not accepted yet
+    assert browser.get("/").headers["Location"] == "/terms"
+    page = browser.get(f"/contact/activate/{token}")
+    assert page.status_code == 200 and "Activate" in page.data.decode()
+    helpers.submit(browser, f"/contact/activate/{token}", answer="activate")
+    assert ContactPerson.get().status == "active"
+
+
 def test_answer_without_csrf_is_refused(app, admin_client):
     add(admin_client)
     response = app.test_client().post(f"/contact/activate/{last_link()}", data={"answer": "activate"})

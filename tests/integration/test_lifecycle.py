@@ -226,6 +226,17 @@ def test_cli_prints_a_summary_and_accepts_today(runner, person, clock):
     assert "time taken" in result.output
 
 
+def test_mail_of_a_run_for_another_day_is_due_now_and_called_queued(app, runner, person, clock):
+    """--today decides what is due for the lifecycle; the mail it queues leaves with the next `mail send`."""
+    set_activity(person, dt.datetime(2026, 1, 1))
+    result = runner.invoke(args=["lifecycle", "run", "--today", "2027-01-05"])
+    assert result.exit_code == 0 and "1 users were deactivated" in result.output
+    assert "0 mails were queued" in result.output and "were sent" not in result.output
+    message = OutboxMessage.get()
+    assert message.next_attempt_at <= clock.current and "2027-01-05" in message.subject
+    assert runner.invoke(args=["mail", "send"]).output.startswith("Sent 1,")
+
+
 def test_cli_rejects_a_bad_date(runner):
     result = runner.invoke(args=["lifecycle", "run", "--today", "05.01.2027"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output

@@ -1,5 +1,6 @@
 """Operations: health check, request log lines, key rotation."""
 import json
+import re
 import logging
 
 from cryptography.fernet import Fernet
@@ -76,3 +77,13 @@ def test_rotation_with_a_missing_old_key_fails_clearly(app, client, user, runner
     app.config["ENCRYPTION_KEY"] = Fernet.generate_key().decode()
     result = runner.invoke(args=["rotate-encryption-key"])
     assert result.exit_code == 2 and "could not be decrypted" in result.output
+
+
+def test_no_log_line_holds_a_link_token_and_development_shows_links_on_the_console(client, user, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    helpers.post_form(client, "/new-password", {"user_id": "jdoe"})
+    from portal.models import OutboxMessage
+    token = re.search(r"/new-password/([A-Za-z0-9_-]+)", helpers.mail_text(OutboxMessage.get())).group(1)
+    assert token not in caplog.text
+    console = capfd.readouterr().err
+    assert f"Mail to jdoe@acme.example: Portal: your link to set a new password\n  http://portal.example.test/new-password/{token}" in console

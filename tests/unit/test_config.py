@@ -9,6 +9,12 @@ from portal import create_app
 from portal.config import ConfigError
 
 
+PRODUCTION = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 40,
+              "PORTAL_ENCRYPTION_KEY": Fernet.generate_key().decode(), "PORTAL_BASE_URL": "https://portal.example.com",
+              "PORTAL_TRUSTED_HOSTS": '["portal.example.com"]', "PORTAL_MAIL_SERVER": "smtp.example.com",
+              "PORTAL_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     for name in list(os.environ):
@@ -41,8 +47,7 @@ def test_environment_variables_are_read_with_the_portal_prefix(tmp_path, monkeyp
 
 @pytest.mark.parametrize("missing", ["PORTAL_SECRET_KEY", "PORTAL_ENCRYPTION_KEY", "PORTAL_BASE_URL"])
 def test_production_refuses_to_start_without_explicit_keys_and_base_url(tmp_path, monkeypatch, missing):
-    values = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 40,
-              "PORTAL_ENCRYPTION_KEY": Fernet.generate_key().decode(), "PORTAL_BASE_URL": "https://portal.example.com"}
+    values = dict(PRODUCTION)
     del values[missing]
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -52,10 +57,8 @@ def test_production_refuses_to_start_without_explicit_keys_and_base_url(tmp_path
 
 
 def test_production_turns_on_secure_cookies_and_hsts(tmp_path, monkeypatch):
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.setenv("PORTAL_SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())
-    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.example.com/")
+    for name, value in {**PRODUCTION, "PORTAL_BASE_URL": "https://portal.example.com/"}.items():
+        monkeypatch.setenv(name, value)
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-portal"
@@ -82,3 +85,42 @@ def test_bad_values_are_named_in_the_error(tmp_path, overrides, message):
 def test_unsupported_database_url_is_refused(tmp_path):
     with pytest.raises(ValueError, match="PORTAL_DATABASE_URL"):
         create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "mysql://x/y"})
+
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"PORTAL_TRUSTED_HOSTS": None}, "PORTAL_TRUSTED_HOSTS"),
+    ({"PORTAL_SECRET_KEY": "change-me-to-64-random-characters"}, "PORTAL_SECRET_KEY"),  # the example's
+    ({"PORTAL_SECRET_KEY": "short"}, "PORTAL_SECRET_KEY"),
+    ({"PORTAL_BASE_URL": "http://portal.example.com"}, "https://"),
+    ({"PORTAL_MAIL_SERVER": None}, "PORTAL_MAIL_SERVER"),
+    ({"PORTAL_RATELIMIT_STORAGE_URI": "memory://"}, "PORTAL_WORKERS=1"),
+])
+def test_production_refuses_what_would_not_hold(tmp_path, monkeypatch, changes, message):
+    for name, value in {**PRODUCTION, **changes}.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+@pytest.mark.parametrize("changes", [{"PORTAL_MAIL_SERVER": None, "PORTAL_MAIL_DIR": "/tmp/portal-mail"},
+                                     {"PORTAL_RATELIMIT_STORAGE_URI": "memory://", "PORTAL_WORKERS": "1"}])
+def test_production_accepts_files_for_mail_and_memory_limits_when_said_on_purpose(tmp_path, monkeypatch, changes):
+    for name, value in {**PRODUCTION, **changes}.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["ENV"] == "production"
+
+
+def test_the_deployment_example_is_refused_until_its_keys_are_replaced(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "deploy" / "portal.env.example"
+    for line in example.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PORTAL_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    with pytest.raises(ConfigError, match="PORTAL_SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
