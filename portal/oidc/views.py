@@ -25,6 +25,23 @@ def _server():
     return current_app.extensions["portal_oidc_server"]
 
 
+PAGES = ("oidc.authorize", "oidc.resume", "oidc.sign_in_again", "oidc.end_session")
+FREE_TEXT = ("login_hint", "ui_locales", "csrf_token", "decision", "confirm")
+
+
+@bp.before_request
+def _ascii_parameters_only():
+    """OAuth's parameters are printable ASCII (RFC 6749, appendix A); anything else is refused before Authlib,
+    which would put it into an error description, sees it."""
+    values = [v for k, v in request.values.items(multi=True) if k not in FREE_TEXT]
+    if all(v.isascii() and v.isprintable() for v in values):
+        return None
+    if request.endpoint in PAGES:
+        return error_page(400, "The application's request holds characters that no request to Portal may hold. "
+                               "Go back to the application and try again, or tell its operator.")
+    return jsonify(error="invalid_request", error_description="Parameters must be printable ASCII."), 400
+
+
 @bp.route("/.well-known/openid-configuration")
 def configuration():
     return _public_json(discovery.metadata())

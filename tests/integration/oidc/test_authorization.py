@@ -1,7 +1,9 @@
 """The authorization endpoint's rules over HTTP: PKCE, exact redirect URIs, prompt, max_age, login_hint, and who
 may get a code at all."""
+import base64
 import datetime as dt
 import re
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from requests.utils import quote
@@ -197,3 +199,34 @@ def test_expired_user_loses_the_tokens_once_valid_until_has_passed(portal, perso
 def test_request_objects_are_refused(portal, browser):
     app = portal.register()
     assert app.answer(browser.go(app.authorization_url(request="e30.e30."))).params["error"] == "request_not_supported"
+
+
+def test_no_bad_value_in_any_parameter_of_the_provider_gets_a_500(portal, person, browser):
+    """Each parameter of the authorization, token, revocation, introspection, UserInfo and logout endpoints,
+    one at a time, with the values of tests/security/test_bad_input.py; signed in and not."""
+    from tests.security.test_bad_input import BAD_TEXT, encoded
+
+    app = portal.register()
+    good = dict(parse_qsl(urlsplit(app.authorization_url(prompt="none", max_age="60", login_hint="jdoe")).query))
+    signed_in = portal.app.test_client()
+    helpers.sign_in(signed_in, person[1])
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{app.client_id}:{app.secret}".encode()).decode()}
+    token_fields = {"grant_type": "authorization_code", "code": "x", "redirect_uri": CALLBACK, "code_verifier": "v" * 43,
+                    "refresh_token": "r", "token": "t", "token_type_hint": "access_token", "client_id": app.client_id}
+    for client in (portal.app.test_client(), signed_in):
+        for name in list(good) + ["request", "request_uri", "response_mode", "ui_locales"]:
+            for value in BAD_TEXT:
+                response = client.get("/oidc/authorize?" + encoded({**good, name: value}.items()))
+                assert response.status_code < 500, (name, value)
+                response = client.get("/oidc/logout?" + encoded([("id_token_hint", value), ("client_id", value),
+                                                                 ("post_logout_redirect_uri", value)]))
+                assert response.status_code < 500, value
+        for path in ("/oidc/token", "/oidc/revoke", "/oidc/introspect", "/oidc/userinfo"):
+            for name in token_fields:
+                for value in BAD_TEXT:
+                    response = client.post(path, data=encoded({**token_fields, name: value}.items()), headers=basic,
+                                           content_type="application/x-www-form-urlencoded")
+                    assert response.status_code < 500, (path, name, value)
+        for value in BAD_TEXT:
+            header = value if isinstance(value, str) else value.decode("latin-1")
+            assert client.get("/oidc/userinfo", headers={"Authorization": "Bearer " + header[:200]}).status_code < 500
