@@ -81,6 +81,13 @@ class PKCE(CodeChallenge):
 
 
 class OpenID(OpenIDCode):
+    NONCE_MAX = 255  # AuthorizationCode.nonce
+
+    def validate_openid_authorization_request(self, grant, redirect_uri):
+        if len(grant.request.payload.data.get("nonce") or "") > self.NONCE_MAX:
+            raise InvalidRequestError(f"nonce must be at most {self.NONCE_MAX} characters.")
+        super().validate_openid_authorization_request(grant, redirect_uri)
+
     def exists_nonce(self, nonce, request):
         return oidc.nonce_used(request.payload.client_id, nonce)
 
