@@ -48,6 +48,9 @@ DEFAULTS = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,
     "ARGON2_PARALLELISM": 4,
+    # Backup codes (49 bits, single use, rate-limited): argon2id too, cheaper, as ten are made at once.
+    "BACKUP_CODE_ARGON2_TIME_COST": 1,
+    "BACKUP_CODE_ARGON2_MEMORY_COST": 8192,
     # Mail: without MAIL_SERVER, mail is written as .eml files under the instance folder.
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,

@@ -115,13 +115,14 @@ class Authenticator(BaseModel):
 
 class BackupCode(BaseModel):
     user = ForeignKeyField(User, backref="backup_codes", on_delete="CASCADE")
-    code_hash = CharField(max_length=64)  # HMAC-SHA256 with a server key
+    code_hash = CharField(max_length=200)  # argon2id (cheap parameters); an HMAC for codes made before
+    lookup = CharField(max_length=8, null=True)  # keyed fingerprint that finds the one code to verify
     created_at = DateTimeField(default=clock.now)
     used_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "backup_codes"
-        indexes = ((("user", "code_hash"), True),)
+        indexes = ((("user", "code_hash"), True), (("user", "lookup"), False))
 
 
 STAGE_PENDING = "pending"  # password accepted, second factor not yet

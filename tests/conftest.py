@@ -21,7 +21,8 @@ IN_CI = os.environ.get("CI") == "true"
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 # Cheap argon2 parameters keep the suite fast; the production parameters are tested on their own.
-FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
+                "BACKUP_CODE_ARGON2_MEMORY_COST": 1024}
 ENCRYPTION_KEY = Fernet.generate_key().decode()
 START = dt.datetime(2026, 3, 16, 9, 0, 0)
 

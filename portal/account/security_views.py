@@ -7,8 +7,7 @@ from portal.account import bp
 from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
 from portal.auth.views import restart
-from portal.services import ServiceError, mfa, mfa_settings, reauth
-from portal.services.signin import SignInRestart
+from portal.services import ServiceError, SignInRestart, mfa, mfa_settings, reauth
 from portal.ratelimits import by_session, limited
 from portal.web import client_ip, safe_next
 

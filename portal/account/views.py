@@ -9,10 +9,10 @@ from portal.account import bp
 from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
-from portal.services import ServiceError, administrators, consent, email_change, mfa, profile, user_search
+from portal.services import (ServiceError, SignInRestart, administrators, consent, email_change, mfa, profile,
+                             user_search)
 from portal.auth.views import restart
 from portal.ratelimits import by_link, by_session, limited
-from portal.services.signin import SignInRestart
 from portal.web import client_ip, safe_next, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice: the choices

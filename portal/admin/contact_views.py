@@ -9,7 +9,7 @@ from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
 from portal.admin.views import company_admin
 from portal.web import show_error
-from portal.services import ServiceError, contacts
+from portal.services import NotFound, ServiceError, contacts
 
 ACTIONS = {
     "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
@@ -21,7 +21,7 @@ ACTIONS = {
 def _contact(contact_id: int):
     try:
         return contacts.of_company(current_user.company_id, contact_id)
-    except contacts.NotFound:
+    except NotFound:
         abort(404)
 
 

@@ -10,8 +10,7 @@ from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsF
 from portal.admin.guard import role_required
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.web import show_error
-from portal.services import ServiceError, admin, links, user_search
-from portal.services.admin import NeedsConfirmation, NotFound
+from portal.services import NeedsConfirmation, NotFound, ServiceError, admin, links, user_search
 
 company_admin = role_required(ROLE_COMPANY_ADMIN)
 

@@ -11,8 +11,7 @@ from portal import htmx
 from portal.auth import bp, state
 from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
 from portal.security import totp
-from portal.services import ServiceError, mfa, signin
-from portal.services.signin import SignInRestart
+from portal.services import ServiceError, SignInRestart, mfa, signin
 from portal.ratelimits import by_session, by_user_id, limited
 from portal.web import client_ip, safe_next, show_error, user_agent
 

@@ -48,8 +48,9 @@ def send(message: OutboxMessage) -> None:
     current_app.logger.info("mail %s written to %s", message.id, path)
     if current_app.config["ENV"] != "production":
         # For whoever tries Portal out: the mail's links on the console, never in a log (they are live tokens).
-        click.echo(f"Mail to {message.to_address}: {message.subject}" + "".join(
-            f"\n  {link}" for link in _LINK.findall(text)), err=True)
+        links = [link for link in _LINK.findall(text) if link.rstrip("/") != current_app.config["BASE_URL"]]
+        click.echo(f"Mail to {message.to_address}: {message.subject}" + "".join(f"\n  {link}" for link in links),
+                   err=True)
 
 
 def deliver_due(limit: int = 100, ids: list[int] | None = None) -> tuple[int, int]:

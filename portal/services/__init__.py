@@ -8,3 +8,18 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class SignInRestart(ServiceError):
+    """The pending sign-in (or the session) is over; the person starts again with User ID and password."""
+
+
+class NotFound(ServiceError):
+    """No such record where the person may look (another company's records look the same: absent)."""
+
+    def __init__(self, message: str = "There is no such user in your company."):
+        super().__init__(message)
+
+
+class NeedsConfirmation(ServiceError):
+    """The change is allowed but risky; the person must confirm it."""

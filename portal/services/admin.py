@@ -9,24 +9,13 @@ from dataclasses import dataclass
 from portal import clock
 from portal.db import db
 from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLE_USER, AuditEvent, Company, User
-from portal.services import (ServiceError, accounts, administrators, audit, email_change, links, mfa, mfa_settings,
-                             outbox, recovery, sessions)
+from portal.services import (NeedsConfirmation, NotFound, ServiceError, accounts, administrators, audit,
+                             email_change, links, mfa, mfa_settings, outbox, recovery, sessions)
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
 OWN_EMAIL = ("Change your own e-mail address on your Profile page, where it is confirmed with your password and "
              "a code.")
-
-
-class NotFound(ServiceError):
-    """No such user in the administrator's company (other companies' users look the same)."""
-
-    def __init__(self):
-        super().__init__("There is no such user in your company.")
-
-
-class NeedsConfirmation(ServiceError):
-    """The change is allowed but risky; the person must confirm it."""
 
 
 def user_of_company(company_id: int, user_id: str) -> User:

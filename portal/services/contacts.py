@@ -11,15 +11,10 @@ from portal.db import db
 from portal.models import (CONTACT_ACTIVE, CONTACT_DECLINED, CONTACT_INACTIVE, CONTACT_PENDING, CONTACT_STATUSES,
                            Company, ContactEvent, ContactPerson, User)
 from portal.security.tokens import hash_token, new_token
-from portal.services import ServiceError, accounts, administrators, audit, links, outbox
+from portal.services import NotFound, ServiceError, accounts, administrators, audit, links, outbox
 from portal.services.user_search import PAGE_SIZE
 
 FIELDS = ("first_name", "last_name", "email", "phone", "department")
-
-
-class NotFound(ServiceError):
-    def __init__(self):
-        super().__init__("There is no such contact person in your company.")
 
 
 class ExistingContact(ServiceError):
@@ -40,7 +35,7 @@ class Page:
 def of_company(company_id: int, contact_id: int) -> ContactPerson:
     contact = ContactPerson.get_or_none((ContactPerson.id == contact_id) & (ContactPerson.company == company_id))
     if contact is None:
-        raise NotFound()
+        raise NotFound("There is no such contact person in your company.")
     return contact
 
 

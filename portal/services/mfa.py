@@ -11,9 +11,8 @@ from peewee import IntegrityError
 from portal import clock
 from portal.db import db
 from portal.models import Authenticator, BackupCode, LoginSession, User
-from portal.security import crypto, totp
-from portal.services import ServiceError, audit, outbox, sessions
-from portal.services.signin import SignInRestart
+from portal.security import crypto, passwords, totp
+from portal.services import ServiceError, SignInRestart, audit, outbox, sessions
 
 WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
 USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
@@ -217,19 +216,47 @@ def new_backup_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
-def backup_code_hash(code: str) -> str:
-    normalized = "".join(c for c in (code or "").lower() if c.isalnum())
+def _normalized(code: str) -> str:
+    """A backup code as typed or copied, in any case, with or without its dash or spaces."""
+    return "".join(c for c in (code or "").lower() if c.isalnum())[:40]
+
+
+def _lookup(normalized: str) -> str:
+    """A short keyed fingerprint of a code: it finds the one stored code to verify and tells nothing about it."""
+    return crypto.keyed_hash(normalized, "backup-code-lookup")[:8]
+
+
+def _legacy_hash(normalized: str) -> str:
+    """How codes were stored before argon2id: HMAC-SHA256 (kept for the codes made then, until used or replaced)."""
     return crypto.keyed_hash(normalized, "backup-code")
 
 
 def replace_backup_codes(user: User) -> list[str]:
-    """Ten new single-use codes (shown once, stored only as keyed hashes); the old ones stop working."""
+    """Ten new single-use codes (shown once, stored as argon2id hashes); the old ones stop working."""
     codes = [new_backup_code() for _ in range(current_app.config["BACKUP_CODE_COUNT"])]
     now = clock.now()
     BackupCode.delete().where(BackupCode.user == user).execute()
-    BackupCode.insert_many([{"user": user.id, "code_hash": backup_code_hash(c), "created_at": now}
-                            for c in codes]).execute()
+    BackupCode.insert_many([{"user": user.id, "code_hash": passwords.hash_backup_code(_normalized(c)),
+                             "lookup": _lookup(_normalized(c)), "created_at": now} for c in codes]).execute()
     return codes
+
+
+def spend_backup_code(user_id: int, code: str) -> bool:
+    """Use up one of the user's backup codes, if this is one: exactly one argon2id verification, and one of two
+    parallel requests with the same code wins."""
+    normalized = _normalized(code)
+    candidate = (BackupCode.select().where((BackupCode.user == user_id) & BackupCode.used_at.is_null()
+                                           & ((BackupCode.lookup == _lookup(normalized))
+                                              | (BackupCode.lookup.is_null()
+                                                 & (BackupCode.code_hash == _legacy_hash(normalized)))))
+                 .first())
+    legacy = candidate is not None and candidate.lookup is None  # its HMAC matched in the query itself
+    # One verification whatever was found, so that a wrong code costs what a right one does.
+    verified = passwords.verify_backup_code(None if candidate is None or legacy else candidate.code_hash, normalized)
+    if not (legacy or verified):
+        return False
+    return (BackupCode.update(used_at=clock.now())
+            .where((BackupCode.id == candidate.id) & BackupCode.used_at.is_null()).execute()) == 1
 
 
 def show_new_backup_codes(login_session: LoginSession) -> None:

@@ -55,7 +55,8 @@ def queue_many(rows: list[dict]) -> int:
 
 def _html_twin(subject: str, text: str) -> str:
     """The HTML part: the same words, paragraph by paragraph, with links made clickable."""
-    paragraphs = [_linked(block) for block in re.split(r"\n\s*\n", text.strip())]
+    base = current_app.config["BASE_URL"]
+    paragraphs = [_linked(block, base) for block in re.split(r"\n\s*\n", text.strip())]
     return _render("email/_layout.html", subject=subject, paragraphs=paragraphs)
 
 
@@ -65,11 +66,14 @@ def _render(name: str, **context) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def _linked(block: str) -> Markup:
-    """The block escaped, with its links clickable (joined as plain strings: the lifecycle job renders
-    hundreds of thousands of these, and adding Markup objects one to another cost more than the rest)."""
+def _linked(block: str, base: str) -> Markup:
+    """The block escaped, with Portal's own links clickable: an address someone typed into a name or a
+    department stays text. (Joined as plain strings: the lifecycle job renders hundreds of thousands of these,
+    and adding Markup objects one to another cost more than the rest.)"""
     parts, position = [], 0
     for match in _URL.finditer(block):
+        if not (match.group(0) + "/").startswith(base + "/"):
+            continue
         url = escape(match.group(0))
         parts += [escape(block[position:match.start()]), f'<a href="{url}">{url}</a>']
         position = match.end()

@@ -10,8 +10,7 @@ from flask import current_app
 
 from portal import clock
 from portal.models import LoginSession
-from portal.services import ServiceError, audit, mfa, sessions, signin
-from portal.services.signin import SignInRestart
+from portal.services import ServiceError, SignInRestart, audit, mfa, sessions, signin
 
 FRESH_FOR = dt.timedelta(minutes=10)
 ADMIN_FRESH_FOR = dt.timedelta(minutes=30)

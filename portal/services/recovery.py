@@ -8,8 +8,7 @@ from flask import current_app
 from portal import clock
 from portal.db import db
 from portal.models import Authenticator, BackupCode, LoginSession, User
-from portal.services import ServiceError, accounts, audit, links, mfa, outbox, sessions, signin
-from portal.services.signin import SignInRestart
+from portal.services import ServiceError, SignInRestart, accounts, audit, links, mfa, outbox, sessions, signin
 
 WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
 LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "
@@ -41,10 +40,7 @@ def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.
     """Sign in with one of the backup codes instead of an authenticator code; each works once."""
     mfa.reserve_attempt(pending, backup_code=True)
     now = clock.now()
-    used = (BackupCode.update(used_at=now)
-            .where((BackupCode.user == pending.user_id) & (BackupCode.code_hash == mfa.backup_code_hash(code))
-                   & BackupCode.used_at.is_null()).execute())
-    if not used:
+    if not mfa.spend_backup_code(pending.user_id, code):
         mfa.code_failed(pending, ip, WRONG_BACKUP_CODE, "backup code")
     user = pending.user
     with db.atomic():

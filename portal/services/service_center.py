@@ -9,7 +9,7 @@ import re
 from portal import clock
 from portal.db import db
 from portal.models import ROLE_COMPANY_ADMIN, Company, OutboxMessage, User
-from portal.services import ServiceError, accounts, admin, administrators, audit, outbox, recovery
+from portal.services import NotFound, ServiceError, accounts, admin, administrators, audit, outbox, recovery
 
 _TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,49}$")
 
@@ -26,7 +26,7 @@ def user_by_id(user_id: str) -> User:
     user = (User.select(User, Company).join(Company)
             .where(User.user_id_key == accounts.user_id_key(user_id)).first())
     if user is None:
-        raise admin.NotFound()
+        raise NotFound()
     return user
 
 

@@ -15,10 +15,6 @@ NOT_ACTIVE = "Login not allowed. Your account is not active. Please contact your
 EXPIRED = "Login not allowed. Your account has expired. Please contact your Company Administrator."
 
 
-class SignInRestart(ServiceError):
-    """The pending sign-in is over; the person starts again with User ID and password."""
-
-
 def check_password(user_id: str, password: str, ip: str = "", browser: str | None = None) -> User:
     """The user whose password this is, if the account may sign in; ServiceError otherwise.
 

@@ -26,7 +26,6 @@ from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from playwright.sync_api import expect
 
 from portal.db import open_database
 from portal.models import ALL_MODELS

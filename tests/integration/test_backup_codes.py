@@ -87,3 +87,38 @@ def test_security_page_shows_codes_left(app, user):
     helpers.post_form(client, "/sign-in/backup-code", {"code": codes[0]})
     assert "9 of 10" in client.get("/security").data.decode()
     assert User.get_by_id(user.id).failed_code_count == 0
+
+
+def test_codes_are_stored_under_argon2id_and_one_attempt_costs_one_verification(app, user, monkeypatch):
+    from portal.security import passwords
+
+    client = app.test_client()
+    _, codes = enrolled_with_codes(client)
+    stored = list(BackupCode.select())
+    assert all(b.code_hash.startswith("$argon2id$") and len(b.lookup) == 8 for b in stored)
+    assert not any(c.replace("-", "")[:4] in b.lookup for c in codes for b in stored)
+    calls = []
+    real = passwords.verify_backup_code
+    monkeypatch.setattr(passwords, "verify_backup_code", lambda *a: calls.append(a) or real(*a))
+    helpers.enter_password(client)
+    for attempt in ("zzzzz-zzzzz", codes[3]):
+        helpers.post_form(client, "/sign-in/backup-code", {"code": attempt})
+    assert len(calls) == 2  # a wrong code and a right one: one argon2id verification each
+    assert client.get("/").status_code == 200
+
+
+def test_codes_made_before_argon2id_still_work_once(app, user):
+    from portal.services import mfa
+
+    client = app.test_client()
+    enrolled_with_codes(client)
+    with helpers.context():
+        legacy = "abcde23456"
+        BackupCode.update(code_hash=mfa._legacy_hash(legacy), lookup=None).where(
+            BackupCode.id == BackupCode.select(BackupCode.id).limit(1)).execute()
+    helpers.enter_password(client)
+    assert helpers.post_form(client, "/sign-in/backup-code", {"code": "ABCDE-23456"}).headers["Location"] == "/"
+    helpers.post_form(client, "/sign-out", {}, token_from="/")
+    helpers.enter_password(client)
+    assert recovery.WRONG_BACKUP_CODE in helpers.post_form(client, "/sign-in/backup-code",
+                                                           {"code": legacy}).data.decode()

@@ -19,6 +19,7 @@ def test_lookups_have_indexes(app):
                for i in database.get_indexes(m._meta.table_name)}
     for needed in [("users", ("user_id_key",)), ("users", ("email_key",)), ("login_sessions", ("token_hash",)),
                    ("tokens", ("token_hash",)), ("backup_codes", ("user_id", "code_hash")),
+                   ("backup_codes", ("user_id", "lookup")),
                    # every token and code lookup, and each cascade when a session ends
                    ("oidc_codes", ("code_hash",)), ("oidc_tokens", ("access_token_hash",)),
                    ("oidc_tokens", ("refresh_token_hash",)), ("oidc_tokens", ("login_session_id",)),

@@ -224,3 +224,15 @@ def test_each_link_works_only_for_its_own_purpose(app, company, clock):
     assert ContactPerson.get_by_id(contact.id).status == "pending"
     assert User.get_by_id(target.id).password_hash == target.password_hash
     assert admin  # imported for the Company Administrator fixture above
+
+
+def test_addresses_typed_into_names_never_become_links_in_mail(app, company):
+    from portal.services import admin
+
+    boss = helpers.make_user(company, "boss", role="company-admin", last_name="Boss https://evil.example/login")
+    target = helpers.make_user(company, "target")
+    with helpers.context():
+        admin.reset_mfa(boss, target)
+        html = helpers.mail_html(OutboxMessage.get(OutboxMessage.to_address == "target@acme.example"))
+    assert "https://evil.example/login" in html and 'href="https://evil.example' not in html
+    assert '<a href="http://portal.example.test/">' in html  # Portal's own link still is one

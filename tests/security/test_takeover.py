@@ -350,7 +350,7 @@ def test_blocked_administrators_do_not_count_as_ones_who_can_help(app, company, 
 
     staff_company = helpers.make_company("Portal Operator")
     staff = helpers.make_user(staff_company, "helpdesk", role="service-center")
-    first = helpers.make_user(company, "first", role="company-admin")
+    helpers.make_user(company, "first", role="company-admin")
     helpers.make_user(company, "second", role="company-admin")
     User.update(password_blocked_at=clock.current).where(User.role == "company-admin").execute()
     with helpers.context():
