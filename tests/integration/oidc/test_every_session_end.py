@@ -9,9 +9,8 @@ import pytest
 from portal import clock as portal_clock
 from portal.models import LoginSession, User
 from portal.models_oidc import AuthorizationCode, BackchannelLogout, ClientSession, IssuedToken
-from portal.services import (ServiceError, accounts, admin, lifecycle, mfa_settings, oidc, oidc_clients, reauth,
-                             recovery, sessions)
-from portal.services.signin import SignInRestart
+from portal.services import (ServiceError, SignInRestart, accounts, admin, lifecycle, mfa_settings, oidc,
+                             oidc_clients, reauth, recovery, sessions)
 from tests import helpers
 
 RECEIVER = "http://127.0.0.1:9/backchannel-logout"
