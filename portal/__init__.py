@@ -30,12 +30,12 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     db.init_app(app)
+    observability.init_app(app)  # first: a request refused by CSRF or a rate limit is logged with its id too
+    web.init_app(app)  # before the blueprints: route converters, and the address audit events record
     csrf.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
-    web.init_app(app)
     htmx.init_app(app)
-    observability.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side records; see portal.auth.state
     login_manager.login_view = "auth.sign_in"

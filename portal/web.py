@@ -6,7 +6,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, make_response, render_template, request, url_for
+from flask import current_app, g, make_response, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
@@ -153,6 +153,11 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+def _note_client_ip():
+    """The audit log records the address of the request that caused each event (services take no request)."""
+    g.client_ip = client_ip()
+
+
 def _refuse_unusable_characters():
     """A NUL character in any value sent: no database stores it (PostgreSQL refuses it outright), and no
     person types it. The request is refused before anything reads it."""
@@ -166,6 +171,7 @@ def _refuse_unusable_characters():
 def init_app(app) -> None:
     app.url_map.converters["int"] = DatabaseId  # before the blueprints add their routes
     app.jinja_env.globals["link_lifetime"] = links.lifetime_words  # pages say what the settings say
+    app.before_request(_note_client_ip)
     app.before_request(_refuse_unusable_characters)
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)

@@ -9,8 +9,8 @@ from portal.account import bp
 from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
-from portal.services import (ServiceError, SignInRestart, administrators, consent, email_change, mfa, profile,
-                             user_search)
+from portal.services import (ServiceError, SignInRestart, accounts, administrators, consent, email_change, mfa,
+                             profile, user_search)
 from portal.auth.views import restart
 from portal.ratelimits import by_link, by_session, limited
 from portal.web import client_ip, safe_next, show_error
@@ -49,11 +49,12 @@ def home():
     user = current_user
     codes_waiting = bool(mfa.backup_codes_to_show(state.active()))
     expiring_soon = user.valid_until <= clock.today() + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+    is_admin = user.role == ROLE_COMPANY_ADMIN
     return render_template("account/home.html", user=user, company=user.company, codes_waiting=codes_waiting,
                            expiring_soon=expiring_soon,
                            administrators=list(administrators.active(user.company_id)) if expiring_soon else [],
-                           admin_counts=user_search.counts_for_home(user.company_id)
-                           if user.role == ROLE_COMPANY_ADMIN else None)
+                           admin_counts=user_search.counts_for_home(user.company_id) if is_admin else None,
+                           shared_addresses=accounts.shared_addresses(user.company_id) if is_admin else {})
 
 
 @bp.route("/profile", methods=["GET", "POST"])

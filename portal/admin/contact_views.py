@@ -7,9 +7,10 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
+from portal.admin.guard import in_own_company
 from portal.admin.views import company_admin
 from portal.web import show_error
-from portal.services import NotFound, ServiceError, contacts
+from portal.services import ServiceError, contacts
 
 ACTIONS = {
     "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
@@ -19,10 +20,7 @@ ACTIONS = {
 
 
 def _contact(contact_id: int):
-    try:
-        return contacts.of_company(current_user.company_id, contact_id)
-    except NotFound:
-        abort(404)
+    return in_own_company(contacts.of_company, contact_id)
 
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.auth import state
 from portal.extensions import login_manager
-from portal.services import audit, reauth
+from portal.services import NotFound, audit, reauth
 from portal.web import client_ip
 
 
@@ -17,6 +17,17 @@ def _page_to_return_to() -> str:
     if "GET" in request.url_rule.methods:
         return request.path
     return request.path.rsplit("/", 1)[0]
+
+
+def in_own_company(lookup, key):
+    """What `lookup(company_id, key)` finds in the administrator's own company, or a 404 that is audited:
+    another company's User IDs and numbers look absent, and trying them leaves a trace."""
+    try:
+        return lookup(current_user.company_id, key)
+    except NotFound:
+        audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
+                     path=request.path, reason="not in the company")
+        abort(404)
 
 
 def role_required(*roles: str):

@@ -7,20 +7,17 @@ from flask_login import current_user
 from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
-from portal.admin.guard import role_required
+from portal.admin.guard import in_own_company, role_required
 from portal.models import ROLE_COMPANY_ADMIN
 from portal.web import show_error
-from portal.services import NeedsConfirmation, NotFound, ServiceError, admin, links, user_search
+from portal.services import NeedsConfirmation, ServiceError, admin, links, user_search
 
 company_admin = role_required(ROLE_COMPANY_ADMIN)
 
 
 def _target(user_id: str):
     """The user of the administrator's company; any other is a 404, whatever the URL says."""
-    try:
-        return admin.user_of_company(current_user.company_id, user_id)
-    except NotFound:
-        abort(404)
+    return in_own_company(admin.user_of_company, user_id)
 
 
 def _page_number() -> int:
@@ -130,14 +127,25 @@ def extend_selected():
         return redirect(url_for("admin.users", status="expiring"), 303)
     if form.validate_on_submit():
         try:
-            extended = admin.extend_many(current_user, user_ids, confirmed=form.confirmed.data == "yes")
+            result = admin.extend_many(current_user, user_ids, confirmed=form.confirmed.data == "yes")
         except NeedsConfirmation as error:
             return render_template("admin/confirm_extend.html", form=form, user_ids=user_ids, message=error.message)
-        except NotFound:
-            abort(404)
-        flash(f"Valid Until extended by one year for {len(extended)} user{'s' if len(extended) != 1 else ''}.",
-              "info")
+        for message, category in _extension_messages(result):
+            flash(message, category)
     return redirect(url_for("admin.users", status="expiring"), 303)
+
+
+def _extension_messages(result: admin.Extension):
+    count = len(result.extended)
+    yield f"Valid Until extended by one year for {count} user{'s' if count != 1 else ''}.", "info"
+    if result.at_limit:
+        yield ("Not extended, already as far ahead as allowed: " + ", ".join(u.user_id for u in result.at_limit)
+               + "."), "error"
+    if result.not_found:
+        yield "Not extended, no such user in your company: " + ", ".join(result.not_found) + ".", "error"
+    if result.left_over:
+        yield (f"{result.left_over} more ticked users were not extended: at most {admin.BULK_LIMIT} at a time. "
+               "Tick them again."), "error"
 
 
 @bp.route("/new-user", methods=["GET", "POST"])

@@ -7,13 +7,14 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from portal import clock
 from portal.db import db
 from portal.models import ROLES, Company, User
 from portal.security import passwords
 from portal.services import ServiceError, audit, links, sessions
+from portal.services.administrators import lock_company
 
 USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -107,6 +108,38 @@ def clean_phone(phone: str) -> str:
     return phone
 
 
+def address_holder(company_id: int, email: str, except_user_id: int | None = None) -> User | None:
+    """The active user of the company who has this e-mail address (in any case), other than `except_user_id`."""
+    query = User.select().where((User.company == company_id) & (User.email_key == email.lower()) & User.active)
+    if except_user_id is not None:
+        query = query.where(User.id != except_user_id)
+    return query.first()
+
+
+def check_address_free(company_id: int, email: str, except_user_id: int | None = None,
+                       name_holder: bool = True) -> None:
+    """Accounts are personal: an e-mail address belongs to at most one active user of a company. Call with the
+    company locked (administrators.lock_company), so that two changes cannot both take one address."""
+    holder = address_holder(company_id, email, except_user_id)
+    if holder is not None:
+        who = f"{holder.full_name} ({holder.user_id})" if name_holder else "another active user of your company"
+        raise ServiceError(f"Accounts are personal: an e-mail address belongs to one active user of a company, and "
+                           f"{who} already has {email}.", "email")
+
+
+def shared_addresses(company_id: int) -> dict[str, list[User]]:
+    """Addresses that several active users of the company share (from before the rule): for the Company
+    Administrator to sort out, never changed silently."""
+    shared = (User.select(User.email_key).where((User.company == company_id) & User.active)
+              .group_by(User.email_key).having(fn.COUNT(User.id) > 1))
+    users = (User.select().where((User.company == company_id) & User.active & User.email_key.in_(shared))
+             .order_by(User.email_key, User.user_id_key))
+    found: dict[str, list[User]] = {}
+    for user in users:
+        found.setdefault(user.email_key, []).append(user)
+    return found
+
+
 def create_company(name: str) -> Company:
     """A new company; names are unique regardless of case."""
     name = clean_name(name, "The company name", "name")
@@ -146,6 +179,9 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
         user.password_hash = passwords.hash_password(password)
     try:
         with db.atomic():
+            lock_company(company.id)
+            if active:
+                check_address_free(company.id, email)
             user.save(force_insert=True)
             audit.record("user.created", subject=user, actor=actor, role=role)
     except IntegrityError:

@@ -90,6 +90,8 @@ def update_user(admin: User, target: User, values: dict, confirmed: bool = False
         _check_valid_until(changed["valid_until"], today, confirmed)
     with db.atomic():
         administrators.lock_company(target.company_id)
+        if changed.get("active") or new_email:
+            accounts.check_address_free(target.company_id, new_email or target.email, except_user_id=target.id)
         if changed:
             _save(admin, User.get_by_id(target.id), changed, today)
         if new_email:
@@ -139,11 +141,16 @@ def send_password_reset(admin: User, target: User, ticket: str | None = None) ->
                      lifetime=links.lifetime_words(links.ADMIN_RESET), by_admin=True)
 
 
-def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt.date:
-    """One year more, counted from today or from the current date if that is later."""
-    today = clock.today()
+def _one_year_more(target: User, today: dt.date) -> dt.date | None:
+    """One year more, counted from today or from the current date if that is later; None past the furthest."""
     new = accounts.years_later(max(target.valid_until, today), 1)
-    if new is None or new > accounts.latest_valid_until(today):
+    return new if new is not None and new <= accounts.latest_valid_until(today) else None
+
+
+def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt.date:
+    """Valid Until one year later."""
+    new = _one_year_more(target, clock.today())
+    if new is None:
         raise ServiceError(f"Valid Until of {target.user_id} ({target.valid_until.isoformat()}) cannot be extended: "
                            f"it may be at most {accounts.MAX_YEARS_AHEAD} years ahead.", "valid_until")
     update_user(admin, target, {"valid_until": new}, confirmed=confirmed)
@@ -157,9 +164,26 @@ def extension_needs_confirmation(targets: list[User]) -> list[User]:
     return [t for t in targets if (accounts.years_later(max(t.valid_until, today), 1) or dt.date.max) > limit]
 
 
-def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> list[User]:
-    """Extend several users of the admin's company by one year each (each change audited)."""
-    targets = [user_of_company(admin.company_id, user_id) for user_id in dict.fromkeys(user_ids)][:200]
+BULK_LIMIT = 200
+
+
+@dataclass
+class Extension:
+    extended: list[User]
+    not_found: list[str]  # User IDs that are not (or no longer) users of the company
+    at_limit: list[User]  # already as far ahead as Valid Until may go
+    left_over: int  # ticked beyond BULK_LIMIT: not looked at
+
+
+def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> Extension:
+    """Extend several users of the admin's company by one year each (each change audited). The first BULK_LIMIT
+    distinct User IDs are found with one query; the others, and those not found, are reported, not refused."""
+    wanted = list(dict.fromkeys(accounts.user_id_key(u) for u in user_ids if u))
+    keys, left_over = wanted[:BULK_LIMIT], max(0, len(wanted) - BULK_LIMIT)
+    found = list(User.select().where((User.company == admin.company_id) & User.user_id_key.in_(keys)
+                                     & (User.role != ROLE_SERVICE_CENTER)).order_by(User.user_id_key))
+    today = clock.today()
+    targets = [t for t in found if _one_year_more(t, today)]
     risky = extension_needs_confirmation(targets)
     if risky and not confirmed:
         raise NeedsConfirmation("With one more year, Valid Until of " + ", ".join(t.user_id for t in risky)
@@ -168,7 +192,8 @@ def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> li
     with db.atomic():
         for target in targets:
             extend_valid_until(admin, target, confirmed=True)
-    return targets
+    return Extension(targets, sorted(set(keys) - {t.user_id_key for t in found}),
+                     [t for t in found if t not in targets], left_over)
 
 
 def set_active(admin: User, target: User, active: bool) -> None:

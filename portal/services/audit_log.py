@@ -52,11 +52,29 @@ def page(select, number: int) -> Page:
 
 
 def details_text(event: AuditEvent) -> str:
+    """The details as a person reads them: "role: user → company-admin, ticket: T-1", never Python's notation."""
     try:
         details = json.loads(event.details or "{}")
     except ValueError:
         return event.details
-    return ", ".join(f"{key}: {value}" for key, value in details.items())
+    before, after = details.pop("before", None), details.pop("after", None)
+    parts = []
+    if isinstance(before, dict) or isinstance(after, dict):
+        before, after = before or {}, after or {}
+        parts += [f"{key}: {_plain(before.get(key))} → {_plain(after.get(key))}" for key in {**before, **after}]
+    elif before is not None or after is not None:
+        parts.append(f"{_plain(before)} → {_plain(after)}")
+    return ", ".join(parts + [f"{key}: {_plain(value)}" for key, value in details.items()])
+
+
+def _plain(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, dict)):
+        return "; ".join(_plain(v) for v in (value.values() if isinstance(value, dict) else value))
+    return str(value)
 
 
 def _cell(value: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from portal.db import db
 from portal.models import Token, User
 from portal.services import ServiceError, accounts, audit, links, outbox, signin
+from portal.services.administrators import lock_company
 
 LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your Profile page "
                  "to get a new one.")
@@ -17,6 +18,8 @@ def request(user: User, address: str, by: User | None = None) -> None:
     """Mail a confirmation link to the new address (already validated) and a notice, naming who asked, to the
     old one; nothing changes until the link is used. Call inside the transaction of the request."""
     with db.atomic():
+        lock_company(user.company_id)
+        accounts.check_address_free(user.company_id, address, except_user_id=user.id, name_holder=by is not None)
         data = json.dumps({"email": address, "by": by.id}) if by else json.dumps({"email": address})
         token = links.issue(user, links.EMAIL_CHANGE, data=data)
         audit.record("profile.email_change_requested" if by is None else "admin.email_change_requested",
@@ -79,6 +82,9 @@ def confirm(token: str, signed_in: User | None = None, password: str = "", ip: s
         raise ServiceError("The password is not correct. Enter the password of the User ID "
                            f"{user.user_id}.", "password")
     with db.atomic():
+        lock_company(user.company_id)
+        if user.active:  # someone may have taken the address since the link was sent
+            accounts.check_address_free(user.company_id, change.address, except_user_id=user.id, name_holder=False)
         if links.redeem(token, links.EMAIL_CHANGE) is None:
             raise ServiceError(LINK_UNUSABLE)
         old = user.email

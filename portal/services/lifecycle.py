@@ -145,13 +145,12 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
     """Each Company Administrator gets at most one digest a day, when users newly come within the window."""
     today = now.date()
     expiring = _expiring(today)
-    new = expiring & (User.expiry_notified_for.is_null() | (User.expiry_notified_for != User.valid_until))
-    companies = (Company.select().where(Company.id.in_(User.select(User.company).where(new))
-                                        & (Company.expiry_digest_on.is_null() | (Company.expiry_digest_on < today))))
     mails = users = 0
-    for company in companies.iterator():
+    for company in _companies_to_tell(today):
         expiring_users = list(User.select().where(expiring & (User.company == company.id))
                               .order_by(User.valid_until, User.user_id_key))
+        if not expiring_users:  # extended or deactivated since the company was picked: nothing to tell
+            continue
         with db.atomic():
             for administrator in administrators.active(company.id, today):
                 earliest = expiring_users[0].valid_until
@@ -165,6 +164,21 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
         renew()
         progress("digest_mails", mails)
     return mails, users
+
+
+def _newly_expiring(today: dt.date):
+    """Users within the notice period whose administrators have not been told of this Valid Until."""
+    return _expiring(today) & (User.expiry_notified_for.is_null() | (User.expiry_notified_for != User.valid_until))
+
+
+def _companies_due(today: dt.date, *fields):
+    """Companies with users newly within the notice period, whose administrators had no digest today."""
+    return Company.select(*fields).where(Company.id.in_(User.select(User.company).where(_newly_expiring(today)))
+                                         & (Company.expiry_digest_on.is_null() | (Company.expiry_digest_on < today)))
+
+
+def _companies_to_tell(today: dt.date):
+    return _companies_due(today).iterator()
 
 
 def record_expired(now: dt.datetime, renew, progress) -> int:
@@ -201,10 +215,7 @@ def purge_stale(now: dt.datetime) -> int:
 def dry_run_counts(now: dt.datetime) -> dict[str, int]:
     today = now.date()
     expiring = _expiring(today)
-    new = expiring & (User.expiry_notified_for.is_null() | (User.expiry_notified_for != User.valid_until))
-    companies = Company.select(Company.id).where(Company.id.in_(User.select(User.company).where(new))
-                                                 & (Company.expiry_digest_on.is_null()
-                                                    | (Company.expiry_digest_on < today)))
+    companies = _companies_due(today, Company.id)
     return {
         "warned": User.select().where(_warn_due(now)).count(),
         "deactivated": User.select().where(_deactivation_due(now)).count(),

@@ -44,8 +44,9 @@ def own_sessions(user: User) -> list[LoginSession]:
 
 def end_own_session(user: User, session_id: int) -> None:
     """End one of the user's own sessions (another person's id does nothing)."""
-    sessions.end_where((LoginSession.id == session_id) & (LoginSession.user == user))
-    audit.record("session.ended", subject=user, actor=user, session=session_id)
+    ended = sessions.end_where((LoginSession.id == session_id) & (LoginSession.user == user))
+    if ended:
+        audit.record("session.ended", subject=user, actor=user, session=session_id)
 
 
 def end_other_sessions(login_session: LoginSession) -> int:

@@ -36,6 +36,7 @@ def request_email_change(login_session: LoginSession, new_email: str, current_pa
     address = accounts.clean_email(new_email)
     if address.lower() == user.email_key:
         raise ServiceError("That is already your e-mail address.", "email")
+    accounts.check_address_free(user.company_id, address, user.id, name_holder=False)  # before a code is spent
     _confirm(login_session, current_password, code, ip, browser)
     email_change.request(user, address)
     return address

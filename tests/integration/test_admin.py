@@ -243,3 +243,18 @@ def test_csv_cells_cannot_become_formulas(admin_client, company):
     helpers.make_user(company, "formula", first_name="=HYPERLINK", last_name="Doe")
     csv = admin_client.get("/admin/audit?format=csv").data.decode()
     assert ",=" not in csv
+
+
+def test_valid_until_in_the_past_is_refused_for_anyone(admin_client, worker):
+    """Access ends by clearing Active; a Valid Until is today or a later day (and at most ten years ahead)."""
+    values = {"email": "worker@acme.example", "first_name": "Walt", "last_name": "Worker", "phone": "",
+              "role": "user", "active": "y"}
+    past = helpers.post_form(admin_client, "/admin/users/worker", {**values, "valid_until": "2026-03-15"})
+    assert "not a day in the past" in past.data.decode()
+    far = helpers.post_form(admin_client, "/admin/users/worker", {**values, "valid_until": "2036-03-17",
+                                                                   "confirmed": "yes"})
+    assert "at most 10 years ahead, until 2036-03-16" in far.data.decode()
+    assert str(User.get_by_id(worker.id).valid_until) == "2027-03-16"
+    User.update(valid_until="9999-12-31").where(User.id == worker.id).execute()  # from before the limit
+    response = act(admin_client, "worker", "extend")
+    assert "cannot be extended" in admin_client.get(response.headers["Location"]).data.decode()

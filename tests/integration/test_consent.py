@@ -12,15 +12,16 @@ def test_terms_come_first_then_the_personal_data_choice(client, user):
     assert client.get("/").headers["Location"] == "/terms"
     assert client.get("/profile").headers["Location"] == "/terms"
     page = client.get("/terms").data.decode()
-    assert "Terms of Use" in page and "Version 2026-03" in page
-    helpers.post_form(client, "/terms", {"version": "2026-03"})
+    assert "Terms of Use" in page and "Version 2026-12" in page
+    assert "Group or shared accounts are not supported" in page
+    helpers.post_form(client, "/terms", {"version": "2026-12"})
     assert client.get("/").headers["Location"] == "/personal-settings"
     page = client.get("/personal-settings").data.decode()
     assert "phone number" in page and "Allow showing my personal data" in page
     helpers.post_form(client, "/personal-settings", {"version": "2026-03", "choice": "refuse"})
     assert client.get("/").status_code == 200
     saved = User.get_by_id(user.id)
-    assert saved.terms_version == "2026-03" and saved.show_personal_data is False
+    assert saved.terms_version == "2026-12" and saved.show_personal_data is False
     assert [(r.kind, r.given) for r in ConsentRecord.select().order_by(ConsentRecord.id)] == [
         ("terms", True), ("personal_data", False)]
 
@@ -38,7 +39,7 @@ def test_a_new_terms_version_asks_again(app, client, user):
         fh.write("Version: 2027-01\nTitle: Terms of Use\n\nNew rules apply.\n")
     assert client.get("/").headers["Location"] == "/terms"
     assert "New rules apply." in client.get("/terms").data.decode()
-    stale = helpers.post_form(client, "/terms", {"version": "2026-03"})
+    stale = helpers.post_form(client, "/terms", {"version": "2026-12"})
     assert stale.status_code == 200 and "changed while you were reading" in stale.data.decode()
     helpers.post_form(client, "/terms", {"version": "2027-01"})
     assert client.get("/").status_code == 200

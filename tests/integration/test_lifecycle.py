@@ -226,6 +226,17 @@ def test_cli_prints_a_summary_and_accepts_today(runner, person, clock):
     assert "time taken" in result.output
 
 
+def test_a_company_whose_users_changed_meanwhile_gets_no_digest_and_stops_nothing(app, company, clock,
+                                                                                   monkeypatch):
+    """Between picking the companies and reading their users, an administrator may have extended them all."""
+    from portal.services import lifecycle
+
+    helpers.make_user(company, "boss", role="company-admin", valid_until=clock.current.date() + dt.timedelta(days=200))
+    monkeypatch.setattr(lifecycle, "_companies_to_tell", lambda today: iter([company]))
+    summary = run(app)
+    assert summary.counts["digest_mails"] == 0 and not OutboxMessage.select().exists()
+
+
 def test_mail_of_a_run_for_another_day_is_due_now_and_called_queued(app, runner, person, clock):
     """--today decides what is due for the lifecycle; the mail it queues leaves with the next `mail send`."""
     set_activity(person, dt.datetime(2026, 1, 1))
@@ -294,14 +305,23 @@ def test_bulk_extend_asks_before_going_past_two_years(admin_client, company, clo
     assert str(User.get(User.user_id == "far").valid_until) == "2028-12-01"
 
 
-def test_bulk_extend_cannot_reach_another_company(admin_client, clock):
-    other = helpers.make_company("Other Corp")
-    helpers.make_user(other, "stranger", valid_until=clock.current.date() + dt.timedelta(days=5))
+def test_bulk_extend_cannot_reach_another_company_and_reports_what_it_left(admin_client, company, clock):
+    """Another company's User ID is no user of this company: it is named as not found, and the rest of the
+    batch is extended (one unknown User ID once turned the whole batch into a 404)."""
+    soon = clock.current.date() + dt.timedelta(days=5)
+    helpers.make_user(helpers.make_company("Other Corp"), "stranger", valid_until=soon)
+    helpers.make_user(company, "mine", valid_until=soon)
     page = admin_client.get("/admin/users").data.decode()
-    response = admin_client.post("/admin/users/extend", data={"csrf_token": helpers.csrf_token(page),
-                                                               "user_id": "stranger"})
-    assert response.status_code == 404
-    assert User.get(User.user_id == "stranger").valid_until == clock.current.date() + dt.timedelta(days=5)
+    ticked = ["stranger", "mine", "ghost"] + [f"extra{n}" for n in range(250)]
+    response = admin_client.post("/admin/users/extend", data=MultiDict(
+        [("csrf_token", helpers.csrf_token(page))] + [("user_id", u) for u in ticked]))
+    assert response.status_code == 303
+    assert User.get(User.user_id == "stranger").valid_until == soon
+    assert User.get(User.user_id == "mine").valid_until == dt.date(2027, 3, 21)
+    shown = admin_client.get(response.headers["Location"]).data.decode()
+    assert "extended by one year for 1 user." in shown
+    assert "no such user in your company: extra0" in shown and "ghost, stranger" in shown
+    assert "53 more ticked users were not extended: at most 200 at a time" in shown
 
 
 def test_stale_sessions_links_and_old_mail_are_deleted(app, client, person, clock):
