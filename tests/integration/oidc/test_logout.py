@@ -71,8 +71,7 @@ def _claims_of(app, logout_token: str) -> dict:
 
 
 def test_administrator_deactivating_the_user_sends_a_logout_token(portal, person, browser, receiver, clock):
-    company_id = person[0].company_id
-    helpers.make_user(company_id, "boss", role="company-admin")
+    helpers.make_user(person[0].company, "boss", role="company-admin")
     admin = portal.app.test_client()
     helpers.enroll(admin, "boss")
     app = portal.register(backchannel_logout_uri=receiver.url)
