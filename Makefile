@@ -26,6 +26,8 @@ install-dev: $(VENV)/.installed-dev
 # Links in mail point at the server started here unless PORTAL_BASE_URL says otherwise.
 run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
+	@$(BIN)/python -c "import socket, sys; s = socket.socket(); \
+	  sys.exit(0 if s.connect_ex(('$(HOST)', $(PORT))) else 'Port $(PORT) on $(HOST) is already in use (another make run?). Stop that server, or choose another port: make run PORT=5001')"
 	$(BIN)/portal init-db
 	$(BIN)/portal demo
 	$(BIN)/portal run --host $(HOST) --port $(PORT)

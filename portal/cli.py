@@ -13,7 +13,7 @@ from peewee import OperationalError
 
 from portal import clock
 from portal import db as database
-from portal.models import ROLE_COMPANY_ADMIN, ROLES, User
+from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLES, User
 from portal.services import ServiceError, accounts, mfa
 
 DEMO_COMPANY = "Demo Supplier GmbH"
@@ -61,6 +61,7 @@ def init_db():
         click.echo(f"Applied migrations: {', '.join(applied)}.")
     else:
         click.echo("The database is up to date.")
+    accounts.operator_company()  # where the Service Center's staff belong
 
 
 @click.command("create-company")
@@ -89,7 +90,8 @@ def _read_password() -> str:
 
 
 @click.command("create-user")
-@click.option("--company", "company_name", required=True, help="Name of an existing company.")
+@click.option("--company", "company_name",
+              help="Name of an existing company (Service Center staff: the operator's company by default).")
 @click.option("--user-id", required=True, help="The User ID to sign in with.")
 @click.option("--email", required=True)
 @click.option("--first-name", required=True)
@@ -102,7 +104,10 @@ def _read_password() -> str:
 @_connected
 def create_user(company_name, user_id, email, first_name, last_name, role, password_stdin, valid_until, inactive):
     """Create a user; without --password-stdin the user has no password yet."""
-    company = accounts.find_company(company_name)
+    if company_name is None and role != ROLE_SERVICE_CENTER:
+        raise CommandError("--company is needed: the name of the user's company (only Service Center staff go to the "
+                           "operator's company by themselves).")
+    company = accounts.find_company(company_name) if company_name else accounts.operator_company()
     if company is None:
         raise CommandError(f"There is no company named {company_name!r}; create it with `portal create-company`.")
     password = _read_password() if password_stdin else None

@@ -19,6 +19,7 @@ DEFAULTS = {
     "DATABASE_URL": None,  # None: SQLite file portal.db in the instance folder
     "ENCRYPTION_KEY": None,
     "PRODUCT_NAME": "Portal",
+    "OPERATOR_COMPANY": "Service Center",  # the operator's company: Service Center staff belong to it
     "TOTP_ISSUER": "Portal",
     # Sign-in rules (seconds and counts).
     "PENDING_SIGNIN_SECONDS": 300,

@@ -30,6 +30,8 @@ ERRORS = {
 }
 UNUSABLE_CHARACTER = ("What was sent holds a character that cannot be used here (such as a NUL character). "
                       "Please check what you entered and try again.")
+FORM_TOO_OLD = ("This page was open for a long time, so for your safety it has been loaded again. "
+                "Please enter what you were entering once more.")
 CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
                 "Please go back, reload the page and try again.")
 
@@ -92,9 +94,20 @@ def error_page(status: int, message: str | None = None):
     return response
 
 
+def _form_shown_again():
+    """A form left open past its token's time (a sign-in tab left over lunch): the page again, with a word, and
+    never what was typed (passwords and codes are not kept)."""
+    from flask import flash
+
+    flash(FORM_TOO_OLD, "error")
+    again = request.full_path.rstrip("?") if "GET" in request.url_rule.methods else url_for("account.home")
+    return htmx.redirect(again)
+
+
 def _handle_http(error: HTTPException):
     if isinstance(error, CSRFError):
-        return error_page(400, CSRF_MESSAGE)
+        stale = error.description in ("The CSRF token has expired.", "The CSRF session token is missing.")
+        return _form_shown_again() if stale and request.url_rule is not None else error_page(400, CSRF_MESSAGE)
     if error.code == 400 and error.description == UNUSABLE_CHARACTER:
         return error_page(400, UNUSABLE_CHARACTER)
     if error.code == 429:
@@ -145,6 +158,13 @@ class RedactLinkTokens(logging.Filter):
         return True
 
 
+class OneLinePerRequest(logging.Filter):
+    """The development server logs each request too; Portal's own JSON line (portal.observability) is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return '] "%s" %s %s' not in str(record.msg)
+
+
 class DatabaseId(IntegerConverter):
     """`<int:...>` in routes: a positive number a database column can hold; a larger one is no page (404)
     rather than an overflow deep in the database driver."""
@@ -177,6 +197,9 @@ def init_app(app) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
             logger.addFilter(RedactLinkTokens())
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, OneLinePerRequest) for f in werkzeug.filters):
+        werkzeug.addFilter(OneLinePerRequest())
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)

@@ -40,6 +40,15 @@ def step_at(timestamp: float) -> int:
     return int(timestamp) // PERIOD
 
 
+def off_by_a_little(secret: str, code: str, timestamp: float) -> bool:
+    """True when the code is that of two steps before or after now: not accepted, but a sign that the device's
+    clock is off (one minute or so), which the person can fix."""
+    code = normalize_code(code)
+    if not _CODE.match(code):
+        return False
+    return any(code_at(secret, timestamp + offset * PERIOD) == code for offset in (-2, 2))
+
+
 def match_step(secret: str, code: str, timestamp: float) -> int | None:
     """The time step whose code matches, within one step of now; None when none does.
 

@@ -152,6 +152,12 @@ def create_company(name: str) -> Company:
         raise ServiceError(f"A company named {name!r} already exists.", "name") from None
 
 
+def operator_company() -> Company:
+    """The operator's own company, where Service Center staff belong (PORTAL_OPERATOR_COMPANY, made once)."""
+    name = current_app.config["OPERATOR_COMPANY"]
+    return find_company(name) or create_company(name)
+
+
 def find_company(name: str) -> Company | None:
     return Company.get_or_none(Company.name_key == (name or "").strip().casefold())
 

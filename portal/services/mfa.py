@@ -15,6 +15,8 @@ from portal.security import crypto, passwords, totp
 from portal.services import ServiceError, SignInRestart, audit, outbox, sessions
 
 WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
+CLOCK_HINT = (WRONG_CODE + " If your codes keep failing, check that your phone sets its date and time "
+              "automatically.")
 USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
 TOO_MANY = "Too many wrong codes. Please sign in again."
 BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
@@ -130,6 +132,11 @@ SECOND_FACTOR_CLEARED = {User.failed_code_count: 0, User.code_rests: 0, User.cod
                          User.code_blocked_until: None}
 
 
+def _why_wrong(secret: str, code: str) -> str:
+    """A code two steps off gets the hint about the phone's clock; any other wrong code the plain message."""
+    return CLOCK_HINT if totp.off_by_a_little(secret, code, clock.timestamp()) else WRONG_CODE
+
+
 def claim_step(authenticator: Authenticator, step: int) -> bool:
     """Accept a time step only if it is newer than the last one used: one atomic compare-and-set."""
     return (Authenticator.update(last_used_step=step, last_used_at=clock.now())
@@ -143,9 +150,10 @@ def check_code(user: User, code: str) -> str | None:
     authenticator = Authenticator.get_or_none(Authenticator.user == user)
     if authenticator is None:
         return WRONG_CODE
-    step = totp.match_step(crypto.decrypt(authenticator.secret_encrypted), code, clock.timestamp())
+    secret = crypto.decrypt(authenticator.secret_encrypted)
+    step = totp.match_step(secret, code, clock.timestamp())
     if step is None:
-        return WRONG_CODE
+        return _why_wrong(secret, code)
     return None if claim_step(authenticator, step) else USED_CODE
 
 
@@ -193,7 +201,7 @@ def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: s
     secret = crypto.decrypt(pending.enrollment_secret)
     step = totp.match_step(secret, code, clock.timestamp())
     if step is None:
-        code_failed(pending, ip, WRONG_CODE, "wrong")
+        code_failed(pending, ip, _why_wrong(secret, code), "wrong")
     user = pending.user
     try:
         with db.atomic():

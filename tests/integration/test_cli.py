@@ -109,3 +109,18 @@ def test_console_script_reports_bad_configuration_as_exit_2(monkeypatch, tmp_pat
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     result = CliRunner().invoke(main, ["init-db"])
     assert result.exit_code == 2 and "PORTAL_SECRET_KEY" in result.output
+
+
+def test_service_center_staff_belong_to_the_operators_company_without_guessing(runner):
+    assert runner.invoke(args=["init-db"]).exit_code == 0  # makes the operator's company
+    result = runner.invoke(args=["create-user", "--role", "service-center", "--user-id", "helpdesk", "--email",
+                                 "help@operator.example", "--first-name", "Hal", "--last-name", "Help"])
+    assert result.exit_code == 0, result.output
+    assert "in Service Center" in result.output
+    result = runner.invoke(args=["create-user", "--company", "Service Center", "--role", "service-center",
+                                 "--user-id", "helpdesk2", "--email", "help2@operator.example", "--first-name", "H",
+                                 "--last-name", "Two"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["create-user", "--user-id", "nocompany", "--email", "n@x.example",
+                                 "--first-name", "N", "--last-name", "C"])
+    assert result.exit_code == 2 and "--company is needed" in result.output

@@ -87,3 +87,21 @@ def test_no_log_line_holds_a_link_token_and_development_shows_links_on_the_conso
     assert token not in caplog.text
     console = capfd.readouterr().err
     assert f"Mail to jdoe@acme.example: Portal: your link to set a new password\n  http://portal.example.test/new-password/{token}" in console
+
+
+def test_the_development_server_logs_each_request_once(app, caplog):
+    """Werkzeug's own request line goes: Portal's JSON line says it all."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    caplog.set_level(logging.INFO)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    import urllib.request
+    urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz").read()
+    server.shutdown()
+    thread.join(timeout=5)
+    lines = [r for r in caplog.records if "/healthz" in r.getMessage()]
+    assert [r.name for r in lines] == ["portal.request"]

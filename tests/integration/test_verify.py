@@ -132,3 +132,20 @@ def test_cancel_on_code_step_ends_the_pending_sign_in(client, user, clock):
     helpers.post_form(client, "/sign-out", {}, token_from="/sign-in/verify")
     assert LoginSession.select().count() == 0
     assert "Sign-in cancelled." in client.get("/sign-in").data.decode()
+
+
+def test_a_code_two_steps_off_gets_the_hint_about_the_phones_clock(app, user, clock):
+    from portal.services.mfa import CLOCK_HINT, WRONG_CODE
+
+    client = app.test_client()
+    secret = helpers.enroll(client)
+    helpers.post_form(client, "/sign-out", {}, token_from="/")
+    clock.advance(seconds=60)
+    helpers.enter_password(client)
+    late = helpers.post_form(client, "/sign-in/verify", {"code": helpers.code_now(secret, -2)}).data.decode()
+    assert "check that your phone sets its date and time automatically" in late
+    wrong = next(c for c in ("000000", "111111", "222222") if c not in
+                 {helpers.code_now(secret, k) for k in range(-2, 3)})
+    plain = helpers.post_form(client, "/sign-in/verify", {"code": wrong}).data.decode()
+    assert WRONG_CODE in plain and "date and time" not in plain
+    assert CLOCK_HINT.startswith(WRONG_CODE)

@@ -102,3 +102,23 @@ def test_database_down_gives_an_error_page_not_a_trace(tmp_path, clock):
     response = helpers.post_form(client, "/sign-in", {"user_id": "jdoe", "password": "x"})
     assert response.status_code == 500
     assert "Something went wrong" in response.data.decode() and "Traceback" not in response.data.decode()
+
+
+def test_a_form_left_open_past_its_time_is_shown_again_with_a_word(app, user, monkeypatch):
+    """Flask-WTF dates its tokens by the real clock: the page is fetched two hours ago, the token lives one."""
+    import time
+
+    from portal.web import FORM_TOO_OLD
+
+    client = app.test_client()
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now - 2 * 3600)
+    token = helpers.csrf_token(client.get("/sign-in").data)
+    monkeypatch.setattr(time, "time", lambda: now)
+    response = client.post("/sign-in", data={"csrf_token": token, "user_id": "jdoe", "password": helpers.PASSWORD})
+    assert response.status_code == 303 and response.headers["Location"] == "/sign-in"
+    page = client.get("/sign-in").data.decode()
+    assert FORM_TOO_OLD in page and "could not be understood" not in page
+    htmx = client.post("/sign-in", headers={"HX-Request": "true"}, data={"csrf_token": token, "user_id": "jdoe",
+                                                                        "password": helpers.PASSWORD})
+    assert htmx.headers["HX-Redirect"] == "/sign-in"
