@@ -1,5 +1,7 @@
 """Registering the exchange's applications (OpenID Connect clients): the rules for their addresses and secrets.
 
+A client id is 128 random bits in hex: never starting with "-", which a command line would take for an option.
+
 A secret is 256 random bits, shown once and stored as its SHA-256 (enough for a random secret of that size,
 and cheap at the token endpoint, which checks it on every call)."""
 from __future__ import annotations
@@ -75,7 +77,7 @@ def create_client(name: str, redirect_uris: list[str], public: bool = False, fir
     backchannel = clean_uri(backchannel_logout_uri, "back-channel logout URI") if backchannel_logout_uri else None
     secret = None if public else secrets.token_urlsafe(32)
     with db.atomic():
-        client = Client.create(client_id=secrets.token_urlsafe(18), name=name,
+        client = Client.create(client_id=secrets.token_hex(16), name=name,
                                secret_hash=None if public else hash_token(secret), first_party=first_party,
                                redirect_uris=json.dumps(redirects), post_logout_redirect_uris=json.dumps(post_logout),
                                backchannel_logout_uri=backchannel)

@@ -2,6 +2,7 @@
 is stored (hashes), where the keys live (mode 0600, or PORTAL_OIDC_SIGNING_KEY)."""
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -13,7 +14,7 @@ from portal.config import ConfigError
 from portal.models import AuditEvent
 from portal.models_oidc import Client
 from portal.security.tokens import hash_token
-from portal.services import signing_keys
+from portal.services import oidc_clients, signing_keys
 from tests import helpers
 from tests.conftest import make_config
 
@@ -115,3 +116,9 @@ def test_signing_key_from_the_setting(app, runner):
 def test_a_weak_or_broken_key_setting_stops_the_start(tmp_path, value):
     with pytest.raises(ConfigError, match="at least 2048 bits"):
         create_app(make_config(tmp_path, "sqlite:///" + str(tmp_path / "p.db"), OIDC_SIGNING_KEY=value))
+
+
+def test_client_ids_are_safe_on_a_command_line(app):
+    with helpers.context():
+        ids = [oidc_clients.create_client(f"App {n}", ["https://app.example/cb"]).client.client_id for n in range(40)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", client_id) for client_id in ids) and len(set(ids)) == 40
