@@ -95,14 +95,16 @@ class Timer:
         self.steps[name] = time.perf_counter() - start
 
 
-def sign_in(port: int, account: tuple[str, str], timer: Timer) -> None:
-    """A complete browser sign-in: page, password, code page, code, home page."""
+def sign_in(port: int, account: tuple[str, str], timer: Timer, browser: Browser | None = None) -> None:
+    """A complete browser sign-in: page, password, code page, code, home page. A browser given stays open,
+    signed in."""
     user_id, secret = account
-    browser = Browser(port, own_address=True)
+    keep, browser = browser is not None, browser or Browser(port, own_address=True)
     try:
         _server.sign_in(browser, user_id, PASSWORD, lambda: totp.code_at(secret, time.time()), timer.step)
     finally:
-        browser.close()
+        if not keep:
+            browser.close()
 
 
 def sign_in_page(port: int, _account, timer: Timer) -> None:

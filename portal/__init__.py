@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
     from portal.contacts import bp as contacts_bp
+    from portal import oidc
     from portal.service_center import bp as service_center_bp
     from portal.auth import bp as auth_bp, state
     from portal.extensions import csrf, limiter, login_manager
@@ -45,5 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(service_center_bp)
     app.register_blueprint(contacts_bp)
+    app.register_blueprint(oidc.bp)
+    oidc.init_app(app)
     cli.register(app)
     return app

@@ -157,9 +157,12 @@ def mail_send(limit):
     from portal import mail
     from portal.services import outbox
 
-    sent, failed = mail.deliver_due(limit=limit)
-    counts = outbox.counts()
-    click.echo(f"Sent {sent}, not sent {failed}. Outbox: {counts.get('queued', 0)} queued, "
+    _report_sending(*mail.deliver_due(limit=limit), outbox.counts(), "Outbox")
+
+
+def _report_sending(sent: int, failed: int, counts: dict, queue_name: str) -> None:
+    """What a run of a durable queue's job did; exit status 1 if something could not be sent (it is retried)."""
+    click.echo(f"Sent {sent}, not sent {failed}. {queue_name}: {counts.get('queued', 0)} queued, "
                f"{counts.get('failed', 0)} failed for good.")
     if failed:
         sys.exit(1)
@@ -267,9 +270,89 @@ def rotate_encryption_key():
     click.echo("Done. You can now remove the old key from PORTAL_ENCRYPTION_KEY.")
 
 
+client_group = click.Group("client", help="Applications that sign people in with Portal (OpenID Connect).")
+
+
+@client_group.command("create")
+@click.argument("name")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True,
+              help="Where Portal may send the person back with a code (exact; repeat for several).")
+@click.option("--public", is_flag=True, help="No secret (a browser or native app): PKCE with S256 is required.")
+@click.option("--post-logout-redirect-uri", "post_logout", multiple=True,
+              help="Where Portal may send the person after signing out (repeat for several).")
+@click.option("--backchannel-logout-uri", help="Where Portal POSTs a logout token when a session ends.")
+@click.option("--first-party", is_flag=True, help="One of the exchange's own applications: no consent page.")
+@_connected
+def client_create(name, redirect_uris, public, post_logout, backchannel_logout_uri, first_party):
+    """Register an application; prints its client id and, once, its secret."""
+    from portal.services import oidc_clients
+
+    created = oidc_clients.create_client(name, list(redirect_uris), public=public, first_party=first_party,
+                                         post_logout_redirect_uris=list(post_logout),
+                                         backchannel_logout_uri=backchannel_logout_uri)
+    click.echo(f"Registered {created.client.name}.\nclient_id:     {created.client.client_id}")
+    if created.secret:
+        click.echo(f"client_secret: {created.secret}\n"
+                   "The secret is shown only now; Portal keeps only its hash. Store it with the application.")
+    click.echo(f"Discovery:     {current_app.config['BASE_URL']}/.well-known/openid-configuration")
+
+
+@client_group.command("list")
+@_connected
+def client_list():
+    """List the registered applications."""
+    from portal.services import oidc_clients
+
+    clients = oidc_clients.all_clients()
+    for client in clients:
+        kind = "public" if client.public else "confidential"
+        click.echo(f"{client.client_id}  {client.name}  ({kind}{', first-party' if client.first_party else ''})  "
+                   f"redirect: {' '.join(client.redirect_uri_list)}"
+                   + (f"  back-channel: {client.backchannel_logout_uri}" if client.backchannel_logout_uri else ""))
+    if not clients:
+        click.echo("No application is registered; add one with `portal client create`.")
+
+
+@client_group.command("delete")
+@click.argument("client_id")
+@_connected
+def client_delete(client_id):
+    """Remove an application: its tokens stop working at once."""
+    from portal.services import oidc_clients
+
+    client = oidc_clients.delete_client(client_id)
+    click.echo(f"Deleted {client.name} ({client.client_id}); its codes, tokens and consents are gone.")
+
+
+@click.command("rotate-signing-key")
+@_connected
+def rotate_signing_key():
+    """Sign with a new key from now on; the old one stays published until tokens it signed have expired."""
+    from portal.services import signing_keys
+
+    new, kept = signing_keys.rotate()
+    click.echo(f"New signing key {new} signs from now on.")
+    if kept:
+        click.echo(f"Still published until tokens they signed expire ({signing_keys.longest_token_lifetime()}): "
+                   + ", ".join(kept) + ".")
+
+
+backchannel_group = click.Group("backchannel", help="Back-channel logouts to applications.")
+
+
+@backchannel_group.command("send")
+@click.option("--limit", default=500, show_default=True, help="Most logout tokens to send in this run.")
+@_connected
+def backchannel_send(limit):
+    """Send queued logout tokens that are due (safe every minute, and twice at once); exit 1 if some failed."""
+    from portal.services import backchannel
+
+    _report_sending(*backchannel.deliver(limit=limit), backchannel.counts(), "Queue")
+
+
 def register(app) -> None:
     for command in (init_db, create_company, create_user, demo, mail_group, lifecycle_group, unblock_password,
-                    reset_mfa, rotate_encryption_key):
+                    reset_mfa, rotate_encryption_key, client_group, rotate_signing_key, backchannel_group):
         app.cli.add_command(command)
 
 

@@ -63,6 +63,14 @@ DEFAULTS = {
     "MAIL_TIMEOUT": 10,
     "MAIL_SUPPRESS_SEND": False,
     "MAIL_DELIVERY": "background",  # "inline" sends before the response (tests); queued mail is retried by `portal mail send`  # Flask-Mail would otherwise stay silent under TESTING; tests use a real server
+    # OpenID Provider (seconds). Signing key: PEM in OIDC_SIGNING_KEY, else generated into the instance folder.
+    "OIDC_SIGNING_KEY": None,
+    "OIDC_CODE_SECONDS": 60,
+    "OIDC_ACCESS_TOKEN_SECONDS": 600,
+    "OIDC_ID_TOKEN_SECONDS": 600,
+    "OIDC_LOGOUT_TOKEN_SECONDS": 120,
+    "BACKCHANNEL_DELIVERY": "background",  # as MAIL_DELIVERY: "inline" sends before the response (tests)
+    "BACKCHANNEL_TIMEOUT": 5,
     # Web.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -83,6 +91,7 @@ DEFAULTS = {
     "RATE_LIMIT_NEW_PASSWORD": ["20/hour", "5/hour"],
     "RATE_LIMIT_LINK": ["60/hour", "10/hour"],
     "RATE_LIMIT_REAUTH": ["30/hour", "10/15 minutes"],
+    "RATE_LIMIT_TOKEN": ["600/minute", "300/minute"],  # token, revocation, introspection: per IP, per client
     "PROXY_COUNT": 0,  # reverse proxies in front of Portal whose X-Forwarded-For/-Proto are trusted
 }
 
@@ -168,3 +177,9 @@ def _check(cfg) -> None:
         raise ConfigError("PORTAL_PROXY_COUNT must be the number of trusted reverse proxies (0 or more).")
     if ":" in cfg["TOTP_ISSUER"] or not cfg["TOTP_ISSUER"].strip():
         raise ConfigError("PORTAL_TOTP_ISSUER must be non-empty and must not contain ':'.")
+    if cfg.get("OIDC_SIGNING_KEY"):
+        from portal.services import ServiceError, signing_keys
+        try:
+            signing_keys.from_setting(cfg["OIDC_SIGNING_KEY"])
+        except ServiceError as error:
+            raise ConfigError(error.message) from None

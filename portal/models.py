@@ -147,6 +147,7 @@ class LoginSession(BaseModel):
     reauthenticated_at = DateTimeField(null=True)  # password and code entered again, for sensitive changes
     failed_confirmations = IntegerField(default=0)  # wrong passwords or codes given while signed in
     kept_action = TextField(null=True)  # encrypted: a form sent while a confirmation was due, sent again after it
+    amr = CharField(max_length=50, default="pwd")  # how the person signed in (RFC 8176 words), for ID tokens
 
     class Meta:
         table_name = "login_sessions"

@@ -41,6 +41,12 @@ def by_link() -> str:
     return "link:" + _hashed(request.view_args.get("token", "") if request.view_args else "")
 
 
+def by_client() -> str:
+    """The application calling the token endpoint (HTTP Basic or the client_id field), as it says it is."""
+    auth = request.authorization
+    return "client:" + _hashed((auth.username if auth and auth.username else None) or request.form.get("client_id", ""))
+
+
 def _limit(name: str, which: int):
     """The configured limit string (config holds [per IP, per target] for each name)."""
     return lambda: current_app.config[name][which]

@@ -141,12 +141,17 @@ def _handle_unexpected(error: Exception):
 
 
 class RedactLinkTokens(logging.Filter):
-    """Access logs must not keep the secret part of mailed links."""
+    """Access logs must not keep the secret part of mailed links, nor tokens an application put in a query
+    (an ID token given as id_token_hint holds personal data)."""
 
     pattern = re.compile(r"(/(?:recover|new-password|profile/email|contact/activate)/)[A-Za-z0-9_-]{16,}")
+    query_pattern = re.compile(r"([?&](?:id_token_hint|code|access_token|refresh_token|logout_token|client_secret)=)"
+                               r"[^&\s\"]+")
 
     def redact(self, value):
-        return self.pattern.sub(r"\1[redacted]", value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        return self.query_pattern.sub(r"\1[redacted]", self.pattern.sub(r"\1[redacted]", value))
 
     def filter(self, record: logging.LogRecord) -> bool:
         # gunicorn's access log passes one dict of atoms (path, Referer, ...), a subclass that answers "-" for

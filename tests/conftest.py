@@ -13,6 +13,7 @@ from portal import clock as portal_clock
 from portal import create_app
 from portal.db import db, migrate, open_database
 from portal.models import ALL_MODELS
+from portal.models_oidc import OIDC_MODELS
 from tests import helpers
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
@@ -87,7 +88,7 @@ def database_url(request, tmp_path):
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_ready")
     database = open_database(url)
-    tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+    tables = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS + OIDC_MODELS)
     with database.connection_context():
         database.execute_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     database.close()

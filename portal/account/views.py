@@ -1,7 +1,7 @@
 """Views of the signed-in person: home, profile, Terms of Use, personal settings, directory."""
 import datetime as dt
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -14,14 +14,14 @@ from portal.services import (ServiceError, SignInRestart, accounts, administrato
                              profile, user_search)
 from portal.auth.views import restart
 from portal.ratelimits import by_link, by_session, limited
-from portal.web import client_ip, show_error
+from portal.web import client_ip, safe_next, show_error
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice: the choices
 # themselves, saving the backup codes, signing out, and the pages of mailed links (a contact person's activation
 # is not even theirs).
 _GATE_FREE = {"static", "ops.healthz", "account.terms", "account.personal_settings", "account.confirm_email",
               "auth.sign_out", "auth.backup_codes", "auth.download_backup_codes", "auth.recover",
-              "auth.set_new_password", "contacts.activate"}
+              "auth.set_new_password", "contacts.activate", "oidc.end_session", "oidc.configuration", "oidc.jwks"}
 
 
 @bp.before_app_request
@@ -30,10 +30,17 @@ def _first_sign_in_gate():
     if request.endpoint in _GATE_FREE or not current_user.is_authenticated:
         return None
     if consent.needs_terms(current_user):
-        return htmx.redirect(url_for("account.terms"))
+        return _after_gate(url_for("account.terms"))
     if consent.needs_personal_data_choice(current_user):
-        return htmx.redirect(url_for("account.personal_settings"))
+        return _after_gate(url_for("account.personal_settings"))
     return None
+
+
+def _after_gate(url: str):
+    """The page asked for is kept, so that an application's sign-in continues once the choices are made."""
+    if request.method == "GET" and not htmx.is_fragment():
+        session[state.NEXT_KEY] = safe_next(request.full_path.rstrip("?"))
+    return htmx.redirect(url)
 
 
 
@@ -149,7 +156,7 @@ def terms():
         except ServiceError as error:
             flash(error.message, "error")
         else:
-            return redirect(url_for("account.home"), 303)
+            return redirect(state.take_next() or url_for("account.home"), 303)
     return render_template("account/terms.html", document=document, form=form,
                            accepted=not consent.needs_terms(current_user))
 
@@ -169,7 +176,8 @@ def personal_settings():
         else:
             flash(Markup("Your choice has been saved. You can change it at any time in {}.").format(
                 Markup('<a href="{}">Personal Settings</a>').format(url_for("account.personal_settings"))), "info")
-            return redirect(url_for("account.home" if first_time else "account.personal_settings"), 303)
+            return redirect((state.take_next() or url_for("account.home")) if first_time
+                            else url_for("account.personal_settings"), 303)
     return render_template("account/personal_settings.html", document=document, form=form, user=current_user,
                            history=consent.history(current_user))
 

@@ -59,7 +59,7 @@ def sign_in():
     if request.method == "GET" and state.pending():
         return redirect(_step_url(state.pending()), 303)
     if request.method == "GET":  # the first page of every sign-in: the same for everybody but its CSRF token
-        return htmx.render_once("auth/sign_in.html", "auth/_sign_in.html", lambda: {"form": SignInForm()})
+        return htmx.render_once("auth/sign_in.html", "auth/_sign_in.html", lambda: {"form": _hinted_form()})
     form = SignInForm()
     if form.validate_on_submit():
         try:
@@ -70,6 +70,14 @@ def sign_in():
             state.begin(started, safe_next(request.args.get("next")))
             return _second_step(started.login_session)
     return htmx.render("auth/sign_in.html", "auth/_sign_in.html", form=form)
+
+
+def _hinted_form() -> SignInForm:
+    """The sign-in form, with the User ID an application suggested (its login_hint) filled in."""
+    form = SignInForm()
+    if request.args.get("user_id"):
+        form.user_id.data = request.args["user_id"][:200]
+    return form
 
 
 def _second_step(pending):

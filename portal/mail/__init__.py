@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 import re
 import smtplib
-from concurrent.futures import ThreadPoolExecutor
 
 import click
 from flask import current_app, g
 from flask_mail import Connection, Message
 
-from portal.db import db
+from portal import background
 from portal.extensions import mail
 from portal.models import OutboxMessage
 from portal.services import outbox
@@ -68,28 +67,5 @@ def init_app(app) -> None:
         # close() is not relied on, as some servers skip it when the browser drops the connection.
         ids = g.pop("outbox_ids", None)
         if ids:
-            if app.config["MAIL_DELIVERY"] == "inline":
-                _deliver_in_context(app, ids)
-            else:
-                _executor(app).submit(_deliver_in_context, app, ids)
+            background.after_response(app, app.config["MAIL_DELIVERY"], lambda: deliver_due(ids=ids), "mail")
         return response
-
-
-def _executor(app) -> ThreadPoolExecutor:
-    executor = app.extensions.get("portal_mail_executor")
-    if executor is None:
-        executor = app.extensions["portal_mail_executor"] = ThreadPoolExecutor(max_workers=2,
-                                                                              thread_name_prefix="mail")
-    return executor
-
-
-def _deliver_in_context(app, ids: list[int]) -> None:
-    with app.app_context():
-        try:
-            db.connect(reuse_if_open=True)
-            deliver_due(ids=ids)
-        except Exception:  # never break a response over mail; `portal mail send` retries
-            app.logger.exception("mail delivery after response failed")
-        finally:
-            if not db.is_closed():
-                db.close()

@@ -11,7 +11,7 @@ from portal.guards import staff_form, staff_only
 from portal.models import Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
-from portal.services import NotFound, ServiceError, admin, administrators, service_center, user_search
+from portal.services import NotFound, ServiceError, admin, administrators, oidc_clients, service_center, user_search
 from portal.web import show_error
 
 ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
@@ -113,3 +113,10 @@ def audit():
 @staff_only
 def failed_mail():
     return render_template("service_center/mail.html", messages=service_center.failed_mail())
+
+
+@bp.route("/applications")
+@staff_only
+def applications():
+    """The applications registered to sign in with Portal (read only: they are managed with `portal client`)."""
+    return render_template("service_center/applications.html", clients=oidc_clients.all_clients())

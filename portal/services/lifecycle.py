@@ -18,6 +18,7 @@ from peewee import Value
 from portal import clock
 from portal.db import db
 from portal.models import AuditEvent, Company, JobLock, KnownBrowser, LoginSession, OutboxMessage, Token, User
+from portal.models_oidc import BackchannelLogout
 from portal.services import administrators, links, outbox, sessions, user_search
 from portal.services.browsers import FORGET_UNUSED_AFTER
 
@@ -131,7 +132,7 @@ def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
         ids = [u.id for u in rows]
         with db.atomic():
             User.update(active=False).where(User.id.in_(ids) & due).execute()
-            LoginSession.delete().where(LoginSession.user.in_(ids)).execute()
+            sessions.end_where(LoginSession.user.in_(ids))
             _audit_rows("lifecycle.deactivated_for_inactivity", ids, now)
             outbox.queue_many([outbox.render(u.email, f"User ID {u.user_id} was deactivated on {now.date()}",
                                              "inactivity_deactivated", notice=True, user=u, today=now.date())
@@ -189,22 +190,26 @@ def record_expired(now: dt.datetime, renew, progress) -> int:
             # {"valid_until": "YYYY-MM-DD"}, as json.dumps writes it; before the update moves the row on
             _audit_rows("lifecycle.expired", ids, now, Value('{"valid_until": "').concat(User.valid_until).concat('"}'))
             User.update(expired_recorded_for=User.valid_until).where(User.id.in_(ids)).execute()
+            sessions.end_where(LoginSession.user.in_(ids))  # they would end at the next request; applications learn now
         count += len(rows)
     return count
 
 
 def _stale(now: dt.datetime):
-    """Sessions past their timeouts, used or expired links, mail sent long ago (it holds personal data) and
-    browsers unused for a year."""
+    """Sessions past their timeouts, used or expired links, mail and logout tokens sent long ago (they hold
+    personal data) and browsers unused for a year."""
     tokens = Token.expires_at < now - KEEP_SPENT
     mail = (OutboxMessage.status == "sent") & (OutboxMessage.sent_at < now - KEEP_SPENT)
+    logouts = (BackchannelLogout.status == "sent") & (BackchannelLogout.sent_at < now - KEEP_SPENT)
     browsers = KnownBrowser.last_used_at < now - FORGET_UNUSED_AFTER
-    return ((LoginSession, sessions.timed_out(now)), (Token, tokens), (OutboxMessage, mail), (KnownBrowser, browsers))
+    return ((LoginSession, sessions.timed_out(now)), (Token, tokens), (OutboxMessage, mail),
+            (BackchannelLogout, logouts), (KnownBrowser, browsers))
 
 
 def purge_stale(now: dt.datetime) -> int:
-    """Set-based deletes of what no longer serves anyone."""
-    return sum(model.delete().where(condition).execute() for model, condition in _stale(now))
+    """Set-based deletes of what no longer serves anyone; timed-out sessions end as every session does."""
+    return sum(sessions.end_where(condition) if model is LoginSession else model.delete().where(condition).execute()
+               for model, condition in _stale(now))
 
 
 def dry_run_counts(now: dt.datetime) -> dict[str, int]:

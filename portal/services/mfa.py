@@ -20,6 +20,7 @@ CLOCK_HINT = (WRONG_CODE + " If your codes keep failing, check that your phone s
 USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
 TOO_MANY = "Too many wrong codes. Please sign in again."
 BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
+AMR = {"code": "otp", "enrollment": "otp", "backup code": "backup_code"}  # how -> the ID token's amr word
 
 
 @dataclass
@@ -161,7 +162,7 @@ def check_code(user: User, code: str) -> str | None:
 
 def complete_sign_in(pending: LoginSession, ip: str, how: str = "code") -> sessions.Started:
     """The second factor passed: the pending sign-in becomes a signed-in session with a new token."""
-    started = sessions.promote(pending)
+    started = sessions.promote(pending, AMR[how])
     if started is None:
         raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
     now = clock.now()

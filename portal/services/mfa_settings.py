@@ -63,7 +63,7 @@ def browser_in_words(user_agent: str) -> str:
 
 def end_own_session(user: User, session_id: int) -> None:
     """End one of the user's own sessions (another person's id does nothing)."""
-    ended = LoginSession.delete().where((LoginSession.id == session_id) & (LoginSession.user == user)).execute()
+    ended = sessions.end_where((LoginSession.id == session_id) & (LoginSession.user == user))
     if ended:
         audit.record("session.ended", subject=user, actor=user, session=session_id)
 

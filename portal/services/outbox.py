@@ -1,21 +1,19 @@
 """The mail outbox: a mail is a row written with the change that causes it, delivered after commit."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from flask import current_app, g, has_request_context
 from markupsafe import Markup, escape
-from peewee import fn
 
 from portal import clock
 from portal.models import ROLE_COMPANY_ADMIN, OutboxMessage
 from portal.security import crypto
+from portal.services import queue as durable_queue
 from portal.services.accounts import plain_address
 
 _URL = re.compile(r"https?://[^\s<>\"']+")
-MAX_ATTEMPTS = 8
-CLAIM_SECONDS = 120
+MAX_ATTEMPTS = durable_queue.MAX_ATTEMPTS
 
 
 def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
@@ -91,59 +89,16 @@ def _linked(block: str, base: str) -> Markup:
     return Markup("".join(parts).replace("\n", "<br>\n"))
 
 
-def _claim(message_id: int, now: dt.datetime) -> bool:
-    """Take a message for sending; two senders never both get it."""
-    free = (OutboxMessage.status == "queued") | (
-        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))
-    return (OutboxMessage.update(status="sending", claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                                 attempts=OutboxMessage.attempts + 1)
-            .where((OutboxMessage.id == message_id) & free & (OutboxMessage.next_attempt_at <= now))
-            .execute()) == 1
-
-
 def due_ids(limit: int = 100, ids: list[int] | None = None) -> list[int]:
-    now = clock.now()
-    query = (OutboxMessage.select(OutboxMessage.id)
-             .where((OutboxMessage.next_attempt_at <= now)
-                    & ((OutboxMessage.status == "queued")
-                       | ((OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))))
-             .order_by(OutboxMessage.next_attempt_at).limit(limit))
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(ids))
-    return [row.id for row in query]
+    return durable_queue.due_ids(OutboxMessage, limit, ids)
 
 
 def deliver(send, ids: list[int] | None = None, limit: int = 100) -> tuple[int, int]:
     """Send due messages with send(message); returns (sent, not sent). Retries back off up to MAX_ATTEMPTS."""
-    sent = failed = 0
-    for message_id in due_ids(limit, ids):
-        if not _claim(message_id, clock.now()):
-            continue
-        message = OutboxMessage.get_by_id(message_id)
-        try:
-            send(message)
-        except Exception as exc:  # any transport failure: keep the mail and try later
-            failed += 1
-            _failed(message, exc)
-            continue
-        sent += 1
-        # Delivered: recipient, subject and status stay for the record, the words (and any link) go.
-        OutboxMessage.update(status="sent", sent_at=clock.now(), claimed_until=None, last_error=None,
-                             body_text=None, body_html=None).where(OutboxMessage.id == message_id).execute()
-    return sent, failed
-
-
-def _failed(message: OutboxMessage, exc: Exception) -> None:
-    current_app.logger.warning("mail %s to outbox id %s not sent: %s", message.subject, message.id,
-                               type(exc).__name__)
-    final = message.attempts >= MAX_ATTEMPTS
-    delay = dt.timedelta(minutes=min(2 ** message.attempts, 360))
-    OutboxMessage.update(status="failed" if final else "queued", claimed_until=None,
-                         next_attempt_at=clock.now() + delay, last_error=f"{type(exc).__name__}: {exc}"[:1000]).where(
-        OutboxMessage.id == message.id).execute()
+    # Delivered: recipient, subject and status stay for the record, the words (and any link) go.
+    return durable_queue.deliver(OutboxMessage, send, "mail", ids, limit, when_sent={"body_text": None,
+                                                                                  "body_html": None})
 
 
 def counts() -> dict[str, int]:
-    rows = OutboxMessage.select(OutboxMessage.status, fn.COUNT(OutboxMessage.id).alias("n")).group_by(
-        OutboxMessage.status)
-    return {row.status: row.n for row in rows}
+    return durable_queue.counts(OutboxMessage)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from flask import current_app
 
 from portal import clock
-from portal.db import Prepared
+from portal.db import Prepared, db
 from portal.models import STAGE_ACTIVE, STAGE_PENDING, Company, LoginSession, User
 from portal.security.tokens import hash_token, new_token
+from portal.services import backchannel
 
 
 @dataclass
@@ -20,18 +21,20 @@ class Started:
     login_session: LoginSession
 
 
-def start_pending(user: User, ip: str, user_agent: str) -> Started:
-    """After a correct password: a pending sign-in that allows only the second factor."""
+def start_pending(user: User, ip: str, user_agent: str, amr: str = "pwd") -> Started:
+    """After a correct password: a pending sign-in that allows only the second factor. `amr` says what was
+    used so far (RFC 8176 words; "pwd recovery" after a recovery link)."""
     token, token_hash = new_token()
     record = LoginSession.create(token_hash=token_hash, user=user, stage=STAGE_PENDING,
-                                 ip=ip[:64], user_agent=user_agent[:255])
+                                 ip=ip[:64], user_agent=user_agent[:255], amr=amr)
     return Started(token, record)
 
 
-def promote(pending: LoginSession) -> Started | None:
+def promote(pending: LoginSession, factor: str = "otp") -> Started | None:
     """After the second factor: replace the pending session by a signed-in one with a new token.
 
     None when the pending session was already used or ended (by a parallel request); call inside a transaction.
+    `factor` (otp, backup_code) is added to the session's amr.
     """
     if LoginSession.delete().where(LoginSession.id == pending.id).execute() != 1:
         return None
@@ -39,7 +42,7 @@ def promote(pending: LoginSession) -> Started | None:
     token, token_hash = new_token()
     record = LoginSession.create(token_hash=token_hash, user=pending.user_id, stage=STAGE_ACTIVE,
                                  created_at=now, authenticated_at=now, last_seen_at=now,
-                                 ip=pending.ip, user_agent=pending.user_agent)
+                                 ip=pending.ip, user_agent=pending.user_agent, amr=f"{pending.amr} {factor}")
     return Started(token, record)
 
 
@@ -89,15 +92,27 @@ def resolve(token: str | None) -> tuple[LoginSession | None, str | None]:
     record = _BY_TOKEN.first(hash_token(token))
     if record is None:
         return None, ENDED
+    why = _ended_now(record)
+    return (None, why) if why else (record, None)
+
+
+def keep_alive(record: LoginSession | None) -> LoginSession | None:
+    """The session (with its user) if it may go on, touched when signed in; otherwise it is ended and None.
+    For each use of a token issued in the session (portal.services.oidc), as resolve() is for each request."""
+    return None if record is None or _ended_now(record) else record
+
+
+def _ended_now(record: LoginSession) -> str | None:
+    """Why the session ends now (it is ended here), or None when it goes on (it is then touched)."""
     now = clock.now()
     user = record.user
     why = _timed_out(record, now) or (None if user.active and not user.is_expired(now.date()) else NOT_ALLOWED)
     if why:
-        record.delete_instance()
-        return None, why
+        end(record)
+        return why
     if record.stage == STAGE_ACTIVE:
         _touch(record, now)
-    return record, None
+    return None
 
 
 def _touch(record: LoginSession, now: dt.datetime) -> None:
@@ -109,12 +124,21 @@ def _touch(record: LoginSession, now: dt.datetime) -> None:
 
 def end(record: LoginSession | None) -> None:
     if record is not None:
-        LoginSession.delete().where(LoginSession.id == record.id).execute()
+        end_where(LoginSession.id == record.id)
 
 
 def end_all(user: User, keep: LoginSession | None = None) -> int:
     """End every session of a user (but `keep`); returns how many ended."""
-    query = LoginSession.delete().where(LoginSession.user == user)
+    condition = LoginSession.user == user
     if keep is not None:
-        query = query.where(LoginSession.id != keep.id)
-    return query.execute()
+        condition &= LoginSession.id != keep.id
+    return end_where(condition)
+
+
+def end_where(condition) -> int:
+    """End the sessions meeting `condition` (one or a million): every way a session ends comes here, so the
+    applications signed in through them are sent a back-channel logout. Their codes and tokens go with them
+    (ON DELETE CASCADE). Returns how many ended."""
+    with db.atomic():
+        backchannel.queue_for(condition)
+        return LoginSession.delete().where(condition).execute()

@@ -111,7 +111,7 @@ def test_background_delivery_sends_after_the_response(app, client, user, smtp):
     helpers.post_form(client, "/forgot-id", {"email": "jdoe@acme.example"})
     [message] = smtp.wait_for(1)
     assert "jdoe" in message.get_body(("plain",)).get_content()
-    app.extensions["portal_mail_executor"].shutdown(wait=True)
+    app.extensions["portal_background_executors"]["mail"].shutdown(wait=True)
     assert OutboxMessage.get().status == "sent"
 
 

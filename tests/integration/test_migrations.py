@@ -1,11 +1,12 @@
 """The numbered migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 from portal.db import db
 from portal.models import ALL_MODELS
+from portal.models_oidc import OIDC_MODELS
 
 
 def test_migrated_tables_match_the_models(app):
     database = db.obj
-    for model in ALL_MODELS:
+    for model in ALL_MODELS + OIDC_MODELS:
         table = model._meta.table_name
         columns = {c.name for c in database.get_columns(table)}
         expected = {f.column_name for f in model._meta.sorted_fields}
@@ -14,10 +15,17 @@ def test_migrated_tables_match_the_models(app):
 
 def test_lookups_have_indexes(app):
     database = db.obj
-    indexed = {(i.table, tuple(i.columns)) for m in ALL_MODELS for i in database.get_indexes(m._meta.table_name)}
+    indexed = {(i.table, tuple(i.columns)) for m in ALL_MODELS + OIDC_MODELS
+               for i in database.get_indexes(m._meta.table_name)}
     for needed in [("users", ("user_id_key",)), ("users", ("email_key",)), ("login_sessions", ("token_hash",)),
                    ("tokens", ("token_hash",)), ("backup_codes", ("user_id", "code_hash")),
-                   ("backup_codes", ("user_id", "lookup"))]:
+                   ("backup_codes", ("user_id", "lookup")),
+                   # every token and code lookup, and each cascade when a session ends
+                   ("oidc_codes", ("code_hash",)), ("oidc_tokens", ("access_token_hash",)),
+                   ("oidc_tokens", ("refresh_token_hash",)), ("oidc_tokens", ("login_session_id",)),
+                   ("oidc_tokens", ("code_id",)), ("oidc_codes", ("login_session_id",)),
+                   ("oidc_client_sessions", ("login_session_id", "client_id")), ("oidc_clients", ("client_id",)),
+                   ("oidc_logouts", ("status", "next_attempt_at"))]:
         assert needed in indexed, needed
 
 

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from portal.models import ContactPerson, LoginSession, User
-from portal.services import contacts
+from portal.services import contacts, oidc_clients
 from tests import helpers
 
 BAD_TEXT = ["x" * 3000, "a\x00b", b"a\xed\xa0\x80", b"a\xf4\x90\x80\x80", "a\U0010ffff", "a\ud7ff", "\ufeff=1+2",
@@ -67,7 +67,9 @@ def people(app, company, clock):
     with helpers.context():
         contact = contacts.create(User.get(User.user_id == "boss"), {"first_name": "Cora", "last_name": "Contact",
                                                                       "email": "cora@acme.example"})
+        application = oidc_clients.create_client("Data Sheets", ["https://sheets.example/cb"]).client
     return clients, {"user_id": "jdoe", "contact_id": contact.id, "company_id": company.id,
+                     "client_id": application.client_id,
                      "session_id": LoginSession.select().first().id, "token": "A" * 43, "action": "reset-mfa"}
 
 

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from portal.services import oidc_clients
 from tests import helpers
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
@@ -98,3 +99,20 @@ def test_confirmations_while_signed_in_are_limited_per_session(client, user, clo
         answers.append(helpers.post_form(client, path, {**fields, "code": helpers.code_now(secret)},
                                          token_from="/profile" if path == "/profile/email" else path).status_code)
     assert answers == [200, 200, 429]
+
+
+@pytest.mark.parametrize("limits", [["100/minute", "3/minute"]], ids=["token"])
+def test_token_endpoint_is_limited_per_application(app, client, limits):
+    app.config["RATE_LIMIT_TOKEN"] = limits
+    with helpers.context():
+        ids = [oidc_clients.create_client(name, ["https://app.example/cb"]).client.client_id for name in "AB"]
+
+    def token_request(client_id):
+        return client.post("/oidc/token", data={"grant_type": "authorization_code", "code": "x"},
+                           auth=(client_id, "wrong secret"))
+    for _ in range(3):
+        assert token_request(ids[0]).status_code == 401
+    limited = token_request(ids[0])
+    assert limited.status_code == 429 and limited.json["error"] == "temporarily_unavailable"
+    assert int(limited.headers["Retry-After"]) > 0
+    assert token_request(ids[1]).status_code == 401  # another application is not affected
