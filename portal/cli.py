@@ -155,7 +155,7 @@ mail_group = click.Group("mail", help="The mail outbox.")
 def mail_send(limit):
     """Send queued mail that is due (safe to run from cron every minute, and twice at once)."""
     from portal import mail
-    from portal.services import outbox
+    from portal.infrastructure import outbox
 
     _report_sending(*mail.deliver_due(limit=limit), outbox.counts(), "Outbox")
 

@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from portal.auth import state
 from portal.extensions import login_manager
+from portal.infrastructure import audit
 from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER
-from portal.services import NotFound, audit, reauth
+from portal.services import NotFound, reauth
 from portal.web import client_ip
 
 ADMIN_REAUTH = "For your safety, enter your password and a code again before administrative changes."

@@ -7,14 +7,23 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, has_request_context, make_response, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from portal import fields, htmx
+from portal.infrastructure import links
 from portal.ratelimits import retry_after_seconds
-from portal.services import links
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")

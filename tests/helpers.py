@@ -7,9 +7,9 @@ import functools
 import os
 import re
 import socket
-from html.parser import HTMLParser
 import threading
 from email import policy
+from html.parser import HTMLParser
 
 import pyotp
 from aiosmtpd.controller import Controller
@@ -205,8 +205,8 @@ class SmtpServer:
 def _delivered_or_queued(message):
     """The mail as its recipient gets it: its parts decrypted from the outbox while it waits, or parsed from
     the .eml file the file transport wrote once delivered (the outbox keeps no body then)."""
+    from portal.infrastructure import outbox
     from portal.models import OutboxMessage
-    from portal.services import outbox
 
     message = OutboxMessage.get_by_id(message.id)
     if message.body_text is not None:

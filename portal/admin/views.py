@@ -8,9 +8,9 @@ from portal import htmx
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.guards import company_admin, company_admin_form, in_own_company
+from portal.infrastructure import links
+from portal.services import NeedsConfirmation, ServiceError, admin, user_search
 from portal.web import show_error
-from portal.services import NeedsConfirmation, ServiceError, admin, links, user_search
-
 
 
 def _target(user_id: str):

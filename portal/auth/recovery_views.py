@@ -4,11 +4,18 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, session, url_for
 
 from portal.auth import bp, state
-from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPasswordForm, NewPasswordRequestForm, \
-    RecoverForm
+from portal.auth.forms import (
+    BackupCodeForm,
+    ConfirmForm,
+    ForgotIdForm,
+    NewPasswordForm,
+    NewPasswordRequestForm,
+    RecoverForm,
+)
 from portal.auth.views import pending_required, second_factor
-from portal.services import ServiceError, links, recovery
+from portal.infrastructure import links
 from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
+from portal.services import ServiceError, recovery
 from portal.web import client_ip, user_agent
 
 FORGOT_ID_SENT = ("If the address is registered, the User ID has been e-mailed to it. "

@@ -11,8 +11,8 @@ from flask_mail import Connection, Message
 
 from portal import background
 from portal.extensions import mail
+from portal.infrastructure import outbox
 from portal.models import OutboxMessage
-from portal.services import outbox
 
 _LINK = re.compile(r"https?://\S+")
 

@@ -11,13 +11,13 @@ from peewee import IntegrityError, fn
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, links, outbox
 from portal.models import ROLES, Company, User
 from portal.security import passwords
-from portal.services import ServiceError, audit, links, sessions
+from portal.services import ServiceError, sessions
 from portal.services.administrators import lock_company
 
 USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^[0-9+()./ -]{0,50}$")
 EMAIL_FORMAT = "Enter an e-mail address in the right format, like name@example.com."
 
@@ -66,26 +66,10 @@ def check_valid_until(value: dt.date, today: dt.date) -> None:
                            f"{latest_valid_until(today).isoformat()}.", "valid_until")
 
 
-def _one_bare_address(email: str) -> bool:
-    return bool(email) and not any(c in email for c in ",;<>\"\r\n") and not _CONTROL.search(email)
-
-
-def plain_address(email: str) -> str:
-    """One bare address: no display name, no list, nothing that could break out of a mail header.
-
-    The check for every recipient at the moment a mail is written (email_validator's full check took a
-    fifth of the lifecycle job's time); addresses are validated and normalized by clean_email when saved."""
-    email = (email or "").strip()
-    local, _at, domain = email.partition("@")
-    if not _one_bare_address(email) or not local or not domain or "@" in domain or " " in email:
-        raise ServiceError("Enter one e-mail address, such as name@example.com.", "email")
-    return email
-
-
 def clean_email(email: str) -> str:
     """One plain address (no display name, no list), normalized; raises ServiceError otherwise."""
     email = (email or "").strip()
-    if not _one_bare_address(email):
+    if not outbox.one_bare_address(email):
         raise ServiceError("Enter one e-mail address only, like name@example.com.", "email")
     try:
         return validate_email(email, check_deliverability=False).normalized
@@ -98,7 +82,7 @@ def clean_name(value: str, label: str, field: str) -> str:
     value = unicodedata.normalize("NFC", (value or "").strip())
     if not value:
         raise ServiceError(f"Enter {label}.", field)
-    if len(value) > 100 or _CONTROL.search(value):
+    if len(value) > 100 or outbox.CONTROL_CHARACTERS.search(value):
         raise ServiceError(f"{label[0].upper()}{label[1:]} must be 100 characters or fewer, without line breaks.",
                            field)
     return value

@@ -8,9 +8,27 @@ from dataclasses import dataclass
 
 from portal import clock
 from portal.db import db
-from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLE_USER, AuditEvent, Company, User
-from portal.services import (NeedsConfirmation, NotFound, ServiceError, accounts, administrators, audit,
-                             email_change, links, mfa, mfa_settings, outbox, recovery, sessions)
+from portal.infrastructure import audit, links, outbox
+from portal.models import (
+    ROLE_COMPANY_ADMIN,
+    ROLE_SERVICE_CENTER,
+    ROLE_USER,
+    AuditEvent,
+    Company,
+    User,
+)
+from portal.services import (
+    NeedsConfirmation,
+    NotFound,
+    ServiceError,
+    accounts,
+    administrators,
+    email_change,
+    mfa,
+    mfa_settings,
+    recovery,
+    sessions,
+)
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")

@@ -14,9 +14,10 @@ from joserfc import jwt
 from peewee import Value
 
 from portal import clock
+from portal.infrastructure import audit, queue
 from portal.models import LoginSession
 from portal.models_oidc import BackchannelLogout, Client, ClientSession, Subject, epoch
-from portal.services import audit, queue, signing_keys
+from portal.services import signing_keys
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TYPE = "logout+jwt"

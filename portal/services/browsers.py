@@ -13,9 +13,9 @@ from peewee import IntegrityError
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit
 from portal.models import KnownBrowser, User
 from portal.security.tokens import hash_token, new_token
-from portal.services import audit
 
 FORGET_UNUSED_AFTER = dt.timedelta(days=365)
 

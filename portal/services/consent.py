@@ -8,8 +8,9 @@ from functools import lru_cache
 from flask import current_app
 
 from portal.db import db
+from portal.infrastructure import audit
 from portal.models import ConsentRecord, User
-from portal.services import ServiceError, audit
+from portal.services import ServiceError
 
 TERMS = "terms"
 PERSONAL_DATA = "personal_data"

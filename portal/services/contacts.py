@@ -8,10 +8,20 @@ from dataclasses import dataclass
 
 from portal import clock
 from portal.db import db
-from portal.models import (CONTACT_ACTIVE, CONTACT_DECLINED, CONTACT_INACTIVE, CONTACT_PENDING, CONTACT_STATUSES,
-                           Company, ContactEvent, ContactPerson, User)
+from portal.infrastructure import audit, links, outbox
+from portal.models import (
+    CONTACT_ACTIVE,
+    CONTACT_DECLINED,
+    CONTACT_INACTIVE,
+    CONTACT_PENDING,
+    CONTACT_STATUSES,
+    Company,
+    ContactEvent,
+    ContactPerson,
+    User,
+)
 from portal.security.tokens import hash_token, new_token
-from portal.services import NotFound, ServiceError, accounts, administrators, audit, links, outbox
+from portal.services import NotFound, ServiceError, accounts, administrators
 from portal.services.user_search import PAGE_SIZE
 
 FIELDS = ("first_name", "last_name", "email", "phone", "department")

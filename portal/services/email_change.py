@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 
 from portal.db import db
+from portal.infrastructure import audit, links, outbox
 from portal.models import Token, User
-from portal.services import ServiceError, accounts, audit, links, outbox, signin
+from portal.services import ServiceError, accounts, signin
 from portal.services.administrators import lock_company
 
 LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your Profile page "

@@ -17,9 +17,19 @@ from peewee import Value
 
 from portal import clock
 from portal.db import db
-from portal.models import AuditEvent, Company, JobLock, KnownBrowser, LoginSession, OutboxMessage, Token, User
+from portal.infrastructure import links, outbox
+from portal.models import (
+    AuditEvent,
+    Company,
+    JobLock,
+    KnownBrowser,
+    LoginSession,
+    OutboxMessage,
+    Token,
+    User,
+)
 from portal.models_oidc import BackchannelLogout
-from portal.services import administrators, links, outbox, sessions, user_search
+from portal.services import administrators, sessions, user_search
 from portal.services.browsers import FORGET_UNUSED_AFTER
 
 BATCH = 1000

@@ -10,9 +10,10 @@ from peewee import IntegrityError
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, outbox
 from portal.models import AuditEvent, Authenticator, BackupCode, LoginSession, User
 from portal.security import crypto, passwords, totp
-from portal.services import ServiceError, SignInRestart, audit, outbox, sessions
+from portal.services import ServiceError, SignInRestart, sessions
 
 WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
 CLOCK_HINT = (WRONG_CODE + " If your codes keep failing, check that your phone sets its date and time "

@@ -7,8 +7,9 @@ import ua_parser
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, outbox
 from portal.models import Authenticator, LoginSession, User
-from portal.services import audit, mfa, outbox, recovery, sessions
+from portal.services import mfa, recovery, sessions
 from portal.services.reauth import require_fresh
 
 

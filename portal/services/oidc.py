@@ -12,10 +12,19 @@ from flask import current_app
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit
 from portal.models import ROLE_LABELS, STAGE_ACTIVE, Company, LoginSession, User
-from portal.models_oidc import AuthorizationCode, Client, ClientSession, Consent, IssuedToken, Subject, epoch
+from portal.models_oidc import (
+    AuthorizationCode,
+    Client,
+    ClientSession,
+    Consent,
+    IssuedToken,
+    Subject,
+    epoch,
+)
 from portal.security.tokens import hash_token
-from portal.services import audit, backchannel, sessions
+from portal.services import backchannel, sessions
 
 SCOPE_WORDS = {"openid": "that you are signed in (an identifier that is not your User ID)",
                "profile": "your name and User ID", "email": "your e-mail address",

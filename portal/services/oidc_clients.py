@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from portal.db import db
+from portal.infrastructure import audit
 from portal.models_oidc import Client
 from portal.security.tokens import hash_token
-from portal.services import ServiceError, audit
+from portal.services import ServiceError
 
 LOOPBACK_NAMES = ("localhost",)
 

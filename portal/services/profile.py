@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, outbox
 from portal.models import LoginSession, User
-from portal.services import ServiceError, accounts, audit, email_change, outbox, reauth
+from portal.services import ServiceError, accounts, email_change, reauth
 
 
 def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:

@@ -10,9 +10,10 @@ import json
 from flask import current_app
 
 from portal import clock
+from portal.infrastructure import audit
 from portal.models import LoginSession
 from portal.security import crypto
-from portal.services import ServiceError, SignInRestart, audit, mfa, sessions, signin
+from portal.services import ServiceError, SignInRestart, mfa, sessions, signin
 
 FRESH_FOR = dt.timedelta(minutes=10)
 ADMIN_FRESH_FOR = dt.timedelta(minutes=30)

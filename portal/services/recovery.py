@@ -7,8 +7,9 @@ from flask import current_app
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, links, outbox
 from portal.models import Authenticator, BackupCode, LoginSession, User
-from portal.services import ServiceError, SignInRestart, accounts, audit, links, mfa, outbox, sessions, signin
+from portal.services import ServiceError, SignInRestart, accounts, mfa, sessions, signin
 
 WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
 LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "

@@ -8,8 +8,16 @@ import re
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, outbox
 from portal.models import ROLE_COMPANY_ADMIN, Company, OutboxMessage, User
-from portal.services import NotFound, ServiceError, accounts, admin, administrators, audit, outbox, recovery
+from portal.services import (
+    NotFound,
+    ServiceError,
+    accounts,
+    admin,
+    administrators,
+    recovery,
+)
 
 _TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,49}$")
 

@@ -5,9 +5,10 @@ from flask import current_app
 
 from portal import clock
 from portal.db import db
+from portal.infrastructure import audit, outbox
 from portal.models import User
 from portal.security import passwords
-from portal.services import ServiceError, audit, browsers, outbox, sessions
+from portal.services import ServiceError, browsers, sessions
 from portal.services.accounts import user_id_key
 
 INVALID = "The User ID or password is incorrect."

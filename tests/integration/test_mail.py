@@ -4,8 +4,8 @@ import re
 import pytest
 
 from portal import mail
+from portal.infrastructure import outbox
 from portal.models import OutboxMessage
-from portal.services import outbox
 from tests import helpers
 
 

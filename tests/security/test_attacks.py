@@ -6,8 +6,9 @@ import re
 import pytest
 from peewee import OperationalError
 
+from portal.infrastructure import outbox
 from portal.models import Authenticator, LoginSession, OutboxMessage, User
-from portal.services import ServiceError, mfa, outbox
+from portal.services import ServiceError, mfa
 from tests import helpers
 from tests.security.test_races import in_parallel, pending_sign_ins
 
@@ -201,8 +202,9 @@ def test_sign_in_page_weighs_under_40_kb_compressed(client):
 
 def test_each_link_works_only_for_its_own_purpose(app, company, clock):
     """Tokens of every kind, tried on every other link page: all refused, nothing changed."""
+    from portal.infrastructure import links
     from portal.models import ContactPerson
-    from portal.services import admin, contacts, links
+    from portal.services import admin, contacts
 
     boss = helpers.make_user(company, "boss", role="company-admin")
     target = helpers.make_user(company, "target")

@@ -63,8 +63,8 @@ def test_parallel_wrong_codes_on_one_sign_in_never_exceed_five_checks(app, user,
 
 
 def test_two_mail_senders_at_once_send_each_message_once(app, user):
+    from portal.infrastructure import outbox
     from portal.models import OutboxMessage
-    from portal.services import outbox
 
     with app.app_context():
         for n in range(30):

@@ -94,7 +94,7 @@ def test_after_a_mailed_recovery_new_password_sends_no_link(app, enrolled, clock
 
 
 def test_a_reset_link_asked_for_before_a_mailed_recovery_is_refused_after_it(app, enrolled, clock):
-    from portal.services import links
+    from portal.infrastructure import links
 
     with helpers.context():
         token = links.issue(User.get(), links.PASSWORD_RESET)
@@ -146,7 +146,7 @@ def test_a_welcome_link_dies_when_the_password_is_set_through_a_reset_link(app, 
 
 
 def test_an_email_change_link_dies_after_a_password_change(app, user, clock):
-    from portal.services import links
+    from portal.infrastructure import links
 
     with helpers.context():
         token = links.issue(User.get(), links.EMAIL_CHANGE, data='{"email": "thief@evil.example"}')
@@ -288,8 +288,8 @@ def test_confirming_while_signed_in_honours_a_resting_or_closed_code_step(app, u
     response = helpers.post_form(client, "/security/confirm", {"password": helpers.PASSWORD,
                                                                "code": helpers.code_now(secret)})
     assert "You can try again after" in response.data.decode()
-    from portal.models import Authenticator
     from portal import clock as portal_clock
+    from portal.models import Authenticator
     assert Authenticator.get().last_used_step < portal_clock.timestamp() // 30  # the code was not even used
 
 
@@ -386,8 +386,8 @@ def test_operators_unblock_passwords_and_reset_mfa_with_the_portal_command(app, 
 # --- the last administrator, and the operator's own staff -----------------------------------------
 
 def test_two_administrators_demoting_each_other_at_once_leave_one(app, company, clock):
-    from tests.security.test_races import in_parallel
     from portal.services import admin
+    from tests.security.test_races import in_parallel
 
     for attempt in range(8):
         User.delete().where(User.user_id.in_(["ann", "bob"])).execute()

@@ -2,9 +2,10 @@
 token checked against the published JWKS, UserInfo."""
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
+from portal.infrastructure import links
 from portal.models import AuditEvent
 from portal.models_oidc import ACR
-from portal.services import links, mfa, recovery
+from portal.services import mfa, recovery
 from tests import helpers
 
 
