@@ -8,15 +8,15 @@ from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
 from portal.auth.views import restart
 from portal.guards import confirm_first
-from portal.services import ServiceError, SignInRestart, mfa, mfa_settings, reauth
 from portal.ratelimits import by_session, limited
+from portal.services import ServiceError, SignInRestart, mfa, mfa_settings, reauth
 from portal.web import client_ip, safe_next
 
 
 @bp.route("/security")
 @login_required
 def security():
-    return render_template("account/security.html", authenticator=mfa_settings.authenticator(current_user),
+    return render_template("account/security.html", authenticator=mfa.authenticator_of(current_user),
                            codes_left=mfa.backup_codes_left(current_user), form=VersionForm(),
                            fresh=reauth.is_fresh(state.active()))
 

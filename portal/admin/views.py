@@ -9,7 +9,13 @@ from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.guards import company_admin, company_admin_form, in_own_company
 from portal.infrastructure import links
-from portal.services import NeedsConfirmation, ServiceError, admin, user_search
+from portal.services import (
+    NeedsConfirmation,
+    ServiceError,
+    account_help,
+    admin,
+    user_search,
+)
 from portal.web import show_error
 
 
@@ -51,7 +57,7 @@ def user_details(user_id):
         else:
             flash(_saved_message(changed), "info")
             return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
-    return render_template("admin/user.html", form=form, details=admin.details(target), action_form=ActionForm(),
+    return render_template("admin/user.html", form=form, details=account_help.details(target), action_form=ActionForm(),
                            needs_confirmation=needs_confirmation, own_record=target.id == current_user.id,
                            actions=_actions(target))
 
@@ -93,17 +99,17 @@ def _confirm_page(form, target, action, explanation, confirm_value):
 
 def _run(action: str, target, confirmed: bool) -> str:
     if action == "reset-mfa":
-        admin.reset_mfa(current_user, target)
+        account_help.reset_mfa(current_user, target)
         return "MFA has been reset. The user registers a new authenticator at the next sign-in."
     if action == "send-password-reset":
-        admin.send_password_reset(current_user, target)
+        account_help.send_password_reset(current_user, target)
         return f"A link to set a new password was sent to {target.email}."
     if action == "extend":
         return f"Valid Until is now {admin.extend_valid_until(current_user, target, confirmed).isoformat()}."
     if action in ("deactivate", "activate"):
         admin.set_active(current_user, target, action == "activate")
         return f"{target.user_id} is now {'active' if action == 'activate' else 'inactive'}."
-    count = admin.end_sessions(current_user, target)
+    count = account_help.end_sessions(current_user, target)
     return f"{count} session{'s' if count != 1 else ''} ended."
 
 

@@ -11,7 +11,15 @@ from portal.guards import staff_form, staff_only
 from portal.models import Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
-from portal.services import NotFound, ServiceError, admin, administrators, oidc_clients, service_center, user_search
+from portal.services import (
+    NotFound,
+    ServiceError,
+    account_help,
+    administrators,
+    oidc_clients,
+    service_center,
+    user_search,
+)
 from portal.web import show_error
 
 ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
@@ -39,7 +47,7 @@ def users():
 @staff_only
 def user_details(user_id):
     target = _target(user_id)
-    return render_template("service_center/user.html", details=admin.details(target),
+    return render_template("service_center/user.html", details=account_help.details(target),
                            administrators=list(administrators.active(target.company_id)),
                            refusal=service_center.refusal(target), form=TicketForm(formdata=None))
 

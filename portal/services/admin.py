@@ -13,7 +13,6 @@ from portal.models import (
     ROLE_COMPANY_ADMIN,
     ROLE_SERVICE_CENTER,
     ROLE_USER,
-    AuditEvent,
     Company,
     User,
 )
@@ -24,9 +23,6 @@ from portal.services import (
     accounts,
     administrators,
     email_change,
-    mfa,
-    mfa_settings,
-    recovery,
     sessions,
 )
 
@@ -96,7 +92,7 @@ def update_user(admin: User, target: User, values: dict, confirmed: bool = False
 
     The last-administrator rule is checked inside the transaction, with the company locked, so two
     administrators demoting each other at the same moment cannot leave the company with none."""
-    _check_target(admin, target)
+    administrators.check_may_manage(admin, target)
     after = clean_changes({k: v for k, v in values.items() if k in EDITABLE})
     changed = {k: v for k, v in after.items() if getattr(target, k) != v}
     new_email = changed.pop("email", None)
@@ -128,35 +124,6 @@ def _save(admin: User, target: User, changed: dict, today: dt.date) -> None:
     if changed.get("active") is False:
         sessions.end_all(target)
         outbox.queue(target.email, "your User ID was deactivated", "account_deactivated", user=target, admin=admin)
-
-
-def _check_target(admin: User, target: User, ticket: str | None = None) -> None:
-    """A Company Administrator acts on their own company only; the Service Center (with a ticket) on any.
-    Service Center staff are managed by nobody here."""
-    if target.role == ROLE_SERVICE_CENTER:
-        raise NotFound()
-    if target.company_id != admin.company_id and not (admin.role == ROLE_SERVICE_CENTER and ticket):
-        raise NotFound()
-
-
-def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
-    """Delete the authenticator and backup codes and end the sessions; enrollment at the next sign-in."""
-    _check_target(admin, target, ticket)
-    with db.atomic():
-        recovery.forget_authenticator(target)
-        audit.record("admin.mfa_reset", subject=target, actor=admin, ticket=ticket)
-        outbox.queue(target.email, "your authenticator was reset", "mfa_reset", user=target, admin=admin)
-
-
-def send_password_reset(admin: User, target: User, ticket: str | None = None) -> None:
-    """Mail the user a link to set a password; using it also lifts a password block. Nobody sees a password."""
-    _check_target(admin, target, ticket)
-    with db.atomic():
-        token = links.issue(target, links.PASSWORD_RESET, data="unblock", kind=links.ADMIN_RESET)
-        audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)
-        outbox.queue(target.email, "your link to set a new password", "new_password_link", user=target,
-                     link=links.external_url("auth.set_new_password", token=token),
-                     lifetime=links.lifetime_words(links.ADMIN_RESET), by_admin=True)
 
 
 def _one_year_more(target: User, today: dt.date) -> dt.date | None:
@@ -220,14 +187,6 @@ def set_active(admin: User, target: User, active: bool) -> None:
     update_user(admin, target, {"active": active})
 
 
-def end_sessions(admin: User, target: User) -> int:
-    _check_target(admin, target)
-    with db.atomic():
-        count = sessions.end_all(target)
-        audit.record("admin.sessions_ended", subject=target, actor=admin, count=count)
-    return count
-
-
 def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
     """A new user of the admin's own company; a welcome mail links to setting a password."""
     role = values.get("role") or ROLE_USER
@@ -250,25 +209,6 @@ def send_welcome(user: User, admin: User | None) -> None:
     outbox.queue(user.email, "your new User ID", "welcome", user=user, admin=admin,
                  link=links.external_url("auth.set_new_password", token=token),
                  lifetime=links.lifetime_words(links.WELCOME))
-
-
-@dataclass
-class Details:
-    user: User
-    authenticator: object
-    backup_codes_left: int
-    events: list[AuditEvent]
-    only_admin: bool
-    pending_email: str | None  # a new address waiting for its owner's confirmation
-
-
-def details(target: User) -> Details:
-    events = list(AuditEvent.select().where(AuditEvent.subject == target)
-                  .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(20))
-    only = (administrators.is_active(target, clock.today())
-            and not administrators.active(target.company_id).where(User.id != target.id).exists())
-    return Details(target, mfa_settings.authenticator(target), mfa.backup_codes_left(target), events, only,
-                   email_change.pending_address(target))
 
 
 def admin_count(company_id: int) -> int:

@@ -6,7 +6,8 @@ import datetime as dt
 
 from portal import clock
 from portal.db import db
-from portal.models import ROLE_COMPANY_ADMIN, Company, User
+from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, Company, User
+from portal.services import NotFound
 
 
 def condition(today: dt.date):
@@ -44,3 +45,12 @@ def lock_company(company_id: int) -> None:
     when they begin (portal.db), which serialises them already."""
     if db.for_update:
         Company.select(Company.id).where(Company.id == company_id).for_update().execute()
+
+
+def check_may_manage(admin: User, target: User, ticket: str | None = None) -> None:
+    """A Company Administrator acts on their own company only; the Service Center (with a ticket) on any.
+    Service Center staff are managed by nobody here."""
+    if target.role == ROLE_SERVICE_CENTER:
+        raise NotFound()
+    if target.company_id != admin.company_id and not (admin.role == ROLE_SERVICE_CENTER and ticket):
+        raise NotFound()

@@ -141,6 +141,19 @@ def _why_wrong(secret: str, code: str) -> str:
     return CLOCK_HINT if totp.off_by_a_little(secret, code, clock.timestamp()) else WRONG_CODE
 
 
+def authenticator_of(user: User) -> Authenticator | None:
+    return Authenticator.get_or_none(Authenticator.user == user)
+
+
+def forget_authenticator(user: User) -> None:
+    """Delete the authenticator and all backup codes and end every session (call inside a transaction); the
+    new authenticator starts with an open code step."""
+    Authenticator.delete().where(Authenticator.user == user).execute()
+    BackupCode.delete().where(BackupCode.user == user).execute()
+    User.update(SECOND_FACTOR_CLEARED).where(User.id == user.id).execute()
+    sessions.end_all(user)
+
+
 def claim_step(authenticator: Authenticator, step: int) -> bool:
     """Accept a time step only if it is newer than the last one used: one atomic compare-and-set."""
     return (Authenticator.update(last_used_step=step, last_used_at=clock.now())
@@ -151,7 +164,7 @@ def claim_step(authenticator: Authenticator, step: int) -> bool:
 
 def check_code(user: User, code: str) -> str | None:
     """None when the code of the user's authenticator is right and unused (and now used); else why not."""
-    authenticator = Authenticator.get_or_none(Authenticator.user == user)
+    authenticator = authenticator_of(user)
     if authenticator is None:
         return WRONG_CODE
     secret = crypto.decrypt(authenticator.secret_encrypted)

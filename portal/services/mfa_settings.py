@@ -8,13 +8,9 @@ import ua_parser
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, outbox
-from portal.models import Authenticator, LoginSession, User
-from portal.services import mfa, recovery, sessions
+from portal.models import LoginSession, User
+from portal.services import mfa, sessions
 from portal.services.reauth import require_fresh
-
-
-def authenticator(user: User) -> Authenticator | None:
-    return Authenticator.get_or_none(Authenticator.user == user)
 
 
 def replace_authenticator(login_session: LoginSession, ip: str = "") -> sessions.Started:
@@ -23,7 +19,7 @@ def replace_authenticator(login_session: LoginSession, ip: str = "") -> sessions
     require_fresh(login_session)
     user = login_session.user
     with db.atomic():
-        recovery.forget_authenticator(user)
+        mfa.forget_authenticator(user)
         started = sessions.start_pending(user, ip, login_session.user_agent)
         audit.record("mfa.authenticator_deleted", subject=user, actor=user, ip=ip)
         outbox.queue(user.email, "your authenticator was deleted", "authenticator_deleted", user=user,

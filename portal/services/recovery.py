@@ -8,7 +8,7 @@ from flask import current_app
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
-from portal.models import Authenticator, BackupCode, LoginSession, User
+from portal.models import LoginSession, User
 from portal.services import ServiceError, SignInRestart, accounts, mfa, sessions, signin
 
 WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
@@ -100,7 +100,7 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
     with db.atomic():
         if links.redeem(token, links.RECOVERY) is None:
             raise ServiceError(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
-        forget_authenticator(user)
+        mfa.forget_authenticator(user)
         now = clock.now()
         User.update(authenticator_recovered_by_link_at=now).where(User.id == user.id).execute()
         started = sessions.start_pending(user, ip, user_agent, amr="pwd recovery")  # then a new authenticator
@@ -109,15 +109,6 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
                      user=user, when=now, paused_until=now + dt.timedelta(
                          days=current_app.config["MAIL_RECOVERY_PAUSE_DAYS"]))
     return started
-
-
-def forget_authenticator(user: User) -> None:
-    """Delete the authenticator and all backup codes and end every session (call inside a transaction); the
-    new authenticator starts with an open code step."""
-    Authenticator.delete().where(Authenticator.user == user).execute()
-    BackupCode.delete().where(BackupCode.user == user).execute()
-    User.update(mfa.SECOND_FACTOR_CLEARED).where(User.id == user.id).execute()
-    sessions.end_all(user)
 
 
 def forgot_id(email: str) -> None:

@@ -13,10 +13,10 @@ from portal.models import ROLE_COMPANY_ADMIN, Company, OutboxMessage, User
 from portal.services import (
     NotFound,
     ServiceError,
+    account_help,
     accounts,
     admin,
     administrators,
-    recovery,
 )
 
 _TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,49}$")
@@ -67,11 +67,11 @@ def _act(staff: User, target: User, ticket: str, action) -> None:
 
 
 def reset_mfa(staff: User, target: User, ticket: str) -> None:
-    _act(staff, target, ticket, admin.reset_mfa)
+    _act(staff, target, ticket, account_help.reset_mfa)
 
 
 def send_password_reset(staff: User, target: User, ticket: str) -> None:
-    _act(staff, target, ticket, admin.send_password_reset)
+    _act(staff, target, ticket, account_help.send_password_reset)
 
 
 def _operator_user(user_id: str) -> User:
@@ -98,10 +98,7 @@ def operator_reset_mfa(user_id: str, ticket: str) -> User:
     end, and the user registers a new authenticator at the next sign-in. Audited with the ticket."""
     ticket = clean_ticket(ticket)
     target = _operator_user(user_id)
-    with db.atomic():
-        recovery.forget_authenticator(target)
-        audit.record("operator.mfa_reset", subject=target, ticket=ticket, via="portal command")
-        outbox.queue(target.email, "your authenticator was reset", "mfa_reset", user=target, admin=None)
+    account_help.reset_second_factor(target, "operator.mfa_reset", ticket=ticket, via="portal command")
     return target
 
 

@@ -33,13 +33,13 @@ def test_the_first_backup_codes_mention_no_older_ones(app, user, clock):
 
 
 def test_mail_starts_with_a_capital_and_an_administrator_is_not_sent_to_ask_themselves(app, company, clock):
-    from portal.services import admin
+    from portal.services import account_help
 
     boss = helpers.make_user(company, "boss", role="company-admin")
     worker = helpers.make_user(company, "worker")
     with helpers.context():
-        admin.reset_mfa(boss, worker)
-        admin.reset_mfa(boss, boss)
+        account_help.reset_mfa(boss, worker)
+        account_help.reset_mfa(boss, boss)
     to_worker = helpers.mail_text(OutboxMessage.get(OutboxMessage.to_address == "worker@acme.example"))
     to_boss = helpers.mail_text(OutboxMessage.get(OutboxMessage.to_address == "boss@acme.example"))
     for text in (to_worker, to_boss):

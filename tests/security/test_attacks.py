@@ -8,7 +8,7 @@ from peewee import OperationalError
 
 from portal.infrastructure import outbox
 from portal.models import Authenticator, LoginSession, OutboxMessage, User
-from portal.services import ServiceError, mfa
+from portal.services import ServiceError, account_help, mfa
 from tests import helpers
 from tests.security.test_races import in_parallel, pending_sign_ins
 
@@ -229,12 +229,11 @@ def test_each_link_works_only_for_its_own_purpose(app, company, clock):
 
 
 def test_addresses_typed_into_names_never_become_links_in_mail(app, company):
-    from portal.services import admin
 
     boss = helpers.make_user(company, "boss", role="company-admin", last_name="Boss https://evil.example/login")
     target = helpers.make_user(company, "target")
     with helpers.context():
-        admin.reset_mfa(boss, target)
+        account_help.reset_mfa(boss, target)
         html = helpers.mail_html(OutboxMessage.get(OutboxMessage.to_address == "target@acme.example"))
     assert "https://evil.example/login" in html and 'href="https://evil.example' not in html
     assert '<a href="http://portal.example.test/">' in html  # Portal's own link still is one

@@ -106,14 +106,14 @@ def test_a_reset_link_asked_for_before_a_mailed_recovery_is_refused_after_it(app
 
 
 def test_a_reset_sent_by_a_company_administrator_still_works_after_a_mailed_recovery(app, company, enrolled, clock):
-    from portal.services import admin
+    from portal.services import account_help
 
     boss = helpers.make_user(company, "boss", role="company-admin")
     owner = app.test_client()
     ask_for_recovery_link(owner)
     helpers.post_form(owner, f"/recover/{link_token(RECOVER)}", {})
     with helpers.context():
-        admin.send_password_reset(boss, User.get(User.user_id == "jdoe"))
+        account_help.send_password_reset(boss, User.get(User.user_id == "jdoe"))
     token = link_token(RESET, "jdoe@acme.example")
     assert set_password_by_link(app.test_client(), token).headers["Location"] == "/sign-in"
 

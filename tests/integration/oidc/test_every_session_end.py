@@ -8,9 +8,26 @@ import pytest
 
 from portal import clock as portal_clock
 from portal.models import LoginSession, User
-from portal.models_oidc import AuthorizationCode, BackchannelLogout, ClientSession, IssuedToken
-from portal.services import (ServiceError, SignInRestart, accounts, admin, lifecycle, mfa_settings, oidc,
-                             oidc_clients, reauth, recovery, sessions)
+from portal.models_oidc import (
+    AuthorizationCode,
+    BackchannelLogout,
+    ClientSession,
+    IssuedToken,
+)
+from portal.services import (
+    ServiceError,
+    SignInRestart,
+    account_help,
+    accounts,
+    admin,
+    lifecycle,
+    mfa,
+    mfa_settings,
+    oidc,
+    oidc_clients,
+    reauth,
+    sessions,
+)
 from tests import helpers
 
 RECEIVER = "http://127.0.0.1:9/backchannel-logout"
@@ -70,7 +87,7 @@ def _password_change(w):
 
 
 def _reset_mfa(w):
-    admin.reset_mfa(w["boss"], w["user"])
+    account_help.reset_mfa(w["boss"], w["user"])
     return w["sessions"]
 
 
@@ -80,7 +97,7 @@ def _deactivation_by_administrator(w):
 
 
 def _end_all_by_administrator(w):
-    admin.end_sessions(w["boss"], w["user"])
+    account_help.end_sessions(w["boss"], w["user"])
     return w["sessions"]
 
 
@@ -97,7 +114,7 @@ def _wrong_confirmations_while_signed_in(w):
 
 
 def _recovery_link(w):
-    recovery.forget_authenticator(w["user"])
+    mfa.forget_authenticator(w["user"])
     return w["sessions"]
 
 
