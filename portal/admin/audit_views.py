@@ -2,6 +2,7 @@
 from flask import Response, render_template, request, stream_with_context
 from flask_login import current_user
 
+from portal import pagination
 from portal.admin import bp
 from portal.admin.forms import AuditFilterForm
 from portal.guards import company_admin
@@ -23,7 +24,7 @@ def render_log(company_id, template: str):
     if request.args.get("format") == "csv":
         return Response(stream_with_context(audit_log.csv_lines(select)), mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
-    return render_template(template, form=form, result=audit_log.page(select, request.args.get("page", 1, type=int)),
+    return render_template(template, form=form, result=pagination.paginate(select, pagination.requested()),
                            details_text=audit_log.details_text)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import htmx
+from portal import htmx, pagination
 from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
 from portal.guards import company_admin, company_admin_form, in_own_company
-from portal.web import show_error
 from portal.services import ServiceError, contacts
+from portal.web import show_error
 
 ACTIONS = {
     "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
@@ -28,7 +28,7 @@ def _contact(contact_id: int):
 def contact_list():
     form = ContactSearchForm(request.args)
     result = contacts.search(current_user.company_id, form.q.data or "", form.status.data or "",
-                             request.args.get("page", 1, type=int) or 1)
+                             pagination.requested())
     return htmx.render("admin/contacts.html", "admin/_contact_results.html", form=form, result=result)
 
 

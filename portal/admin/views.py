@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import htmx
+from portal import htmx, pagination
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.guards import company_admin, company_admin_form, in_own_company
@@ -24,16 +24,12 @@ def _target(user_id: str):
     return in_own_company(admin.user_of_company, user_id)
 
 
-def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
-
-
 @bp.route("/users")
 @company_admin
 def users():
     form = SearchForm(request.args)
     result = user_search.search(current_user.company_id, form.q.data or "", form.status.data or "",
-                                form.sort.data or "user_id", _page_number())
+                                form.sort.data or "user_id", pagination.requested())
     return htmx.render("admin/users.html", "admin/_user_results.html", form=form, result=result,
                        single_admin=admin.admin_count(current_user.company_id) < 2, bulk=True,
                        action_form=ActionForm())

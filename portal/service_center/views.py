@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import htmx
+from portal import htmx, pagination
 from portal.admin.audit_views import render_log
 from portal.admin.forms import SearchForm
 from portal.guards import staff_form, staff_only
@@ -38,7 +38,7 @@ def _target(user_id: str):
 def users():
     form = SearchForm(request.args)
     result = user_search.search(None, form.q.data or "", form.status.data or "", form.sort.data or "user_id",
-                                request.args.get("page", 1, type=int) or 1)
+                                pagination.requested())
     return htmx.render("service_center/users.html", "admin/_user_results.html", form=form, result=result,
                        detail_endpoint="service_center.user_details")
 

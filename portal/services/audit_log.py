@@ -6,22 +6,13 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from peewee import JOIN
 
 from portal.models import AuditEvent, Company, User
 from portal.services import accounts
 
-PAGE_SIZE = 50
 Actor = User.alias("actor")
-
-
-@dataclass
-class Page:
-    events: list[AuditEvent]
-    page: int
-    has_next: bool
 
 
 def query(company_id: int | None, user_id: str = "", event: str = "", since: dt.date | None = None,
@@ -43,12 +34,6 @@ def query(company_id: int | None, user_id: str = "", event: str = "", since: dt.
     if until and until < dt.date.max:  # the last day there is has no day after it, and no limit is needed
         select = select.where(AuditEvent.created_at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min))
     return select.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-
-
-def page(select, number: int) -> Page:
-    number = max(1, min(number, 10_000))
-    rows = list(select.offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-    return Page(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)
 
 
 def details_text(event: AuditEvent) -> str:

@@ -4,9 +4,7 @@ The link (256 bits, stored hashed, single use, CONTACT_LINK_DAYS) is superseded 
 nothing until the person presses Activate or Decline."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from portal import clock
+from portal import clock, pagination
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import (
@@ -22,7 +20,6 @@ from portal.models import (
 )
 from portal.security.tokens import hash_token, new_token
 from portal.services import NotFound, ServiceError, accounts, administrators
-from portal.services.user_search import PAGE_SIZE
 
 FIELDS = ("first_name", "last_name", "email", "phone", "department")
 
@@ -35,13 +32,6 @@ class ExistingContact(ServiceError):
         self.contact = contact
 
 
-@dataclass
-class Page:
-    contacts: list[ContactPerson]
-    page: int
-    has_next: bool
-
-
 def of_company(company_id: int, contact_id: int) -> ContactPerson:
     contact = ContactPerson.get_or_none((ContactPerson.id == contact_id) & (ContactPerson.company == company_id))
     if contact is None:
@@ -49,8 +39,7 @@ def of_company(company_id: int, contact_id: int) -> ContactPerson:
     return contact
 
 
-def search(company_id: int, query: str = "", status: str = "", page: int = 1) -> Page:
-    page = max(1, min(page, 10_000))
+def search(company_id: int, query: str = "", status: str = "", page: int = 1) -> pagination.Page:
     select = ContactPerson.select().where(ContactPerson.company == company_id)
     prefix = (query or "").strip().lower()[:100]
     if prefix:
@@ -60,9 +49,7 @@ def search(company_id: int, query: str = "", status: str = "", page: int = 1) ->
                               | ContactPerson.department.startswith(query.strip()))
     if status in CONTACT_STATUSES:
         select = select.where(ContactPerson.status == status)
-    rows = list(select.order_by(ContactPerson.last_name_key, ContactPerson.id)
-                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-    return Page(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+    return pagination.paginate(select.order_by(ContactPerson.last_name_key, ContactPerson.id), page)
 
 
 def _clean(values: dict) -> dict:

@@ -7,17 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import operator
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
-from portal import clock
+from portal import clock, pagination
 from portal.db import db
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
 
-PAGE_SIZE = 50
 FILTERS = {
     "": "All",
     "active": "Active",
@@ -54,13 +52,6 @@ class Listed(NamedTuple):
     role_label = User.role_label
     status_label = User.status_label
     is_expired = User.is_expired
-
-
-@dataclass
-class Page:
-    users: list[Listed]
-    page: int
-    has_next: bool
 
 
 def _binary(field):
@@ -162,11 +153,11 @@ def _matching_ids(conditions: list, prefix: str, order: tuple, limit: int):
 
 
 def search(company_id: int | None, query: str = "", filter_name: str = "", sort: str = "user_id",
-           page: int = 1) -> Page:
+           page: int = 1) -> pagination.Page:
     """A page of users of one company (or of all, for the Service Center). A company's list leaves out Service
     Center staff (the operator's own company has them): they are managed with the `portal` command only."""
     sort = sort if sort in SORTS else "user_id"
-    page = max(1, min(page, 10_000))
+    page = pagination.clamp(page)
     conditions = [] if company_id is None else [User.company == company_id, User.role != ROLE_SERVICE_CENTER]
     condition = _filter(filter_name, clock.today())
     if condition is not None:
@@ -174,10 +165,9 @@ def search(company_id: int | None, query: str = "", filter_name: str = "", sort:
     order = _order(sort)
     prefix = (query or "").strip().lower()[:100]
     if prefix:
-        conditions = [User.id.in_(_matching_ids(conditions, prefix, order, page * PAGE_SIZE + 1))]
+        conditions = [User.id.in_(_matching_ids(conditions, prefix, order, page * pagination.PAGE_SIZE + 1))]
     select = User.select(*LISTED)
     if conditions:
         select = select.where(*conditions)
-    select = select.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    rows = [Listed(*row) for row in select.tuples()]
-    return Page(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+    select = select.order_by(*order).offset(pagination.offset(page)).limit(pagination.PAGE_SIZE + 1)
+    return pagination.page_of([Listed(*row) for row in select.tuples()], page)

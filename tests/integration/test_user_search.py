@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from portal import pagination
 from portal.models import User
 from portal.services import user_search
 from tests import helpers
@@ -15,7 +16,7 @@ LAST_NAMES = ("Kaiser", "Kahn", "Müller", "Mulder", "Kowalski", "Adams")
 @pytest.fixture
 def people(app, company, clock, monkeypatch):
     """Users whose User ID, last name and e-mail match the same prefixes in different ways, in two companies."""
-    monkeypatch.setattr(user_search, "PAGE_SIZE", 4)  # many pages from few users
+    monkeypatch.setattr(pagination, "PAGE_SIZE", 4)  # many pages from few users
     rng = random.Random(3)
     other = helpers.make_company("Other Parts")
     today = clock.current.date()
@@ -52,7 +53,7 @@ def every_page(company_id, prefix, filter_name, sort):
     found, page = [], 1
     while True:
         result = user_search.search(company_id, prefix, filter_name, sort, page)
-        found += [u.user_id for u in result.users]
+        found += [u.user_id for u in result.rows]
         if not result.has_next:
             return found, page
         page += 1
@@ -75,4 +76,4 @@ def test_pages_hold_exactly_the_matching_users_in_order(people, clock, sort, fil
 def test_a_user_matching_on_several_keys_is_listed_once(app, company):
     helpers.make_user(company, "kai", password=None, last_name="Kaiser", email="kai@acme.example")
     with helpers.context():
-        assert [u.user_id for u in user_search.search(company.id, "kai").users] == ["kai"]
+        assert [u.user_id for u in user_search.search(company.id, "kai").rows] == ["kai"]
