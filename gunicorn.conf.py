@@ -17,7 +17,9 @@ max_requests = 10000  # recycle workers now and then, so a slow leak cannot grow
 max_requests_jitter = 1000
 accesslog = None  # Portal writes its own one-line JSON log per request (with request id, without secrets)
 errorlog = "-"
-forwarded_allow_ips = "127.0.0.1"  # X-Forwarded-* are used only as PORTAL_PROXY_COUNT says
+# gunicorn believes X-Forwarded-Proto from this host only; Portal itself reads X-Forwarded-* from as many
+# proxies as PORTAL_PROXY_COUNT says, and from none when it is 0.
+forwarded_allow_ips = "127.0.0.1"
 control_socket_disable = True  # gunicorn 27's shared ~/.gunicorn socket would clash between instances
 # TLS in gunicorn itself, when no TLS-terminating proxy is in front (PORTAL_BASE_URL is then https://).
 certfile = os.environ.get("PORTAL_TLS_CERTFILE") or None

@@ -61,8 +61,8 @@ DEFAULTS = {
     "MAIL_PASSWORD": None,
     "MAIL_DEFAULT_SENDER": "Portal <no-reply@localhost>",
     "MAIL_TIMEOUT": 10,
-    "MAIL_SUPPRESS_SEND": False,
-    "MAIL_DELIVERY": "background",  # "inline" sends before the response (tests); queued mail is retried by `portal mail send`  # Flask-Mail would otherwise stay silent under TESTING; tests use a real server
+    "MAIL_SUPPRESS_SEND": False,  # Flask-Mail would otherwise stay silent under TESTING; tests use a real server
+    "MAIL_DELIVERY": "background",  # "inline" sends before the response (tests); queued mail is retried by `portal mail send`
     # OpenID Provider (seconds). Signing key: PEM in OIDC_SIGNING_KEY, else generated into the instance folder.
     "OIDC_SIGNING_KEY": None,
     "OIDC_CODE_SECONDS": 60,

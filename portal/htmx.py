@@ -64,3 +64,10 @@ def redirect(location: str):
 def init_app(app) -> None:
     """Templates ask is_fragment() too (a fragment carries its own <title> and announces errors)."""
     app.jinja_env.globals["is_fragment"] = is_fragment
+
+
+def instead_of_target(response):
+    """An error page answering htmx: htmx would swap it into the form's target; it replaces the main content."""
+    if request.headers.get("HX-Request") == "true":
+        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "outerHTML", "HX-Reselect": "#main"})
+    return response

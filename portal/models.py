@@ -1,4 +1,5 @@
-"""Portal's tables as peewee models: fields, constraints and small query scopes."""
+"""Portal's tables as peewee models: fields, constraints, indexes and the labels a page shows of a row.
+Queries live with the rules that use them, in portal.services."""
 from __future__ import annotations
 
 import datetime as dt

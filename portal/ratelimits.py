@@ -34,7 +34,9 @@ def by_email() -> str:
 def by_session() -> str:
     """The pending or signed-in session (its token), so parallel sign-ins of one person share nothing but
     the per-user counters in the database."""
-    return "sid:" + _hashed(session.get("sid", "") or get_remote_address())
+    from portal.auth.state import TOKEN_KEY  # here: the auth blueprint's views import this module
+
+    return "sid:" + _hashed(session.get(TOKEN_KEY, "") or get_remote_address())
 
 
 def by_link() -> str:

@@ -105,11 +105,7 @@ def error_page(status: int, message: str | None = None):
     except Exception:  # the page itself needs the database (who is signed in); say it plainly without
         current_app.logger.exception("error page could not be rendered")
         body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message or default}</p>"
-    response = make_response(body, status)
-    if request.headers.get("HX-Request") == "true":
-        # htmx would swap the page into the form's target; the error replaces the main content instead.
-        response.headers.update({"HX-Retarget": "#main", "HX-Reswap": "outerHTML", "HX-Reselect": "#main"})
-    return response
+    return htmx.instead_of_target(make_response(body, status))
 
 
 def _form_shown_again():

@@ -58,6 +58,7 @@ class UserDetailsForm(FlaskForm):
 
 
 class NewUserForm(UserDetailsForm):
+    active = None  # a new user is active; Active is changed on the user's page afterwards
     user_id = StringField("User ID", validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
     valid_until = DateField("Valid Until", validators=[Optional(), Rule(_valid_until)],
                             invalid_value_message=DATE_HINT, render_kw={"placeholder": "YYYY-MM-DD"})

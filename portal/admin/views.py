@@ -166,10 +166,8 @@ def _extension_messages(result: admin.Extension):
 def new_user():
     form = NewUserForm()
     needs_confirmation = None
-    if request.method == "GET":
-        form.active.data = True
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("user_id", *admin.EDITABLE)}
+        values = {name: getattr(form, name).data for name in ("user_id", *admin.EDITABLE) if name in form}
         try:
             created = admin.create_user(current_user, values, confirmed=form.confirmed.data == "yes")
         except NeedsConfirmation as error:

@@ -43,9 +43,9 @@ def send_recovery_link(pending):
         except ServiceError as error:
             flash(error.message, "error")
             return redirect(url_for("auth.verify_code"), 303)
-        session["recovery_link_sent"] = True
+        session[state.RECOVERY_LINK_SENT_KEY] = True
         return redirect(url_for("auth.send_recovery_link"), 303)
-    if not session.get("recovery_link_sent"):
+    if not session.get(state.RECOVERY_LINK_SENT_KEY):
         return redirect(url_for("auth.verify_code"), 303)
     return render_template("auth/recovery_sent.html", lifetime=links.lifetime_words(links.RECOVERY))
 

@@ -11,6 +11,7 @@ from portal.services import browsers, sessions
 
 TOKEN_KEY = "sid"
 NEXT_KEY = "next"
+RECOVERY_LINK_SENT_KEY = "recovery_link_sent"  # shows "check your mail" only after a link was sent
 _BROWSER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
