@@ -73,13 +73,14 @@ def create_company(name):
     click.echo(f"Created company {company.name!r}.")
 
 
-def _parse_date(_ctx, _param, value):
+def _parse_date(_ctx, param, value):
+    """A date option: YYYY-MM-DD, else one sentence naming the option and exit 2."""
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--valid-until must be a date written YYYY-MM-DD, not {value!r}.") from None
+        raise CommandError(f"{param.opts[0]} must be a date written YYYY-MM-DD, not {value!r}.") from None
 
 
 def _read_password() -> str:
@@ -171,17 +172,8 @@ def _report_sending(sent: int, failed: int, counts: dict, queue_name: str) -> No
 lifecycle_group = click.Group("lifecycle", help="Account lifecycle: inactivity and Valid Until.")
 
 
-def _parse_today(_ctx, _param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--today must be a date written YYYY-MM-DD, not {value!r}.") from None
-
-
 @lifecycle_group.command("run")
-@click.option("--today", callback=_parse_today, metavar="YYYY-MM-DD", help="Run as if it were this day (UTC).")
+@click.option("--today", callback=_parse_date, metavar="YYYY-MM-DD", help="Run as if it were this day (UTC).")
 @click.option("--dry-run", is_flag=True, help="Print what would be done and change nothing.")
 @_connected
 def lifecycle_run(today, dry_run):

@@ -114,41 +114,49 @@ def _audit_rows(event: str, ids: list[int], now: dt.datetime, details=None) -> N
                                   AuditEvent.ip, AuditEvent.details]).execute()
 
 
-def warn_inactive(now: dt.datetime, renew, progress) -> int:
+_MAILED = (User.user_id, User.email, User.first_name, User.last_name, User.company)  # what the mails show
+
+
+def _inactive_step(due, step: str, event: str, change, mail, now: dt.datetime, renew, progress) -> int:
+    """One step over users long without activity: each batch is changed (so it is no longer due), audited
+    and mailed in one transaction."""
     count = 0
-    due = _warn_due(now)
-    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
-    for rows in _batches(due, User.activity_at, fields, renew, progress, "warned"):
+    for rows in _batches(due, User.activity_at, _MAILED, renew, progress, step):
         ids = [u.id for u in rows]
         with db.atomic():
-            User.update(inactivity_warned_at=now).where(User.id.in_(ids) & due).execute()
-            mails = []
-            for user in rows:
-                deadline = clock.months_before(user.activity_at, -12).date()
-                mails.append(outbox.render(user.email, f"sign in by {deadline} or User ID {user.user_id} will be "
-                                           "deactivated", "inactivity_warning", notice=True, user=user,
-                                           deadline=deadline, link=links.external_url("auth.sign_in")))
-            outbox.queue_many(mails)
-            _audit_rows("lifecycle.inactivity_warning", ids, now)
+            change(ids)
+            _audit_rows(event, ids, now)
+            outbox.queue_many([mail(u) for u in rows])
         count += len(rows)
     return count
+
+
+def warn_inactive(now: dt.datetime, renew, progress) -> int:
+    due = _warn_due(now)
+
+    def mail(user):
+        deadline = clock.months_before(user.activity_at, -12).date()
+        return outbox.render(user.email, f"sign in by {deadline} or User ID {user.user_id} will be deactivated",
+                             "inactivity_warning", notice=True, user=user, deadline=deadline,
+                             link=links.external_url("auth.sign_in"))
+
+    def warned(ids):
+        User.update(inactivity_warned_at=now).where(User.id.in_(ids) & due).execute()
+    return _inactive_step(due, "warned", "lifecycle.inactivity_warning", warned, mail, now, renew, progress)
 
 
 def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
-    count = 0
     due = _deactivation_due(now)
-    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
-    for rows in _batches(due, User.activity_at, fields, renew, progress, "deactivated"):
-        ids = [u.id for u in rows]
-        with db.atomic():
-            User.update(active=False).where(User.id.in_(ids) & due).execute()
-            sessions.end_where(LoginSession.user.in_(ids))
-            _audit_rows("lifecycle.deactivated_for_inactivity", ids, now)
-            outbox.queue_many([outbox.render(u.email, f"User ID {u.user_id} was deactivated on {now.date()}",
-                                             "inactivity_deactivated", notice=True, user=u, today=now.date())
-                               for u in rows])
-        count += len(rows)
-    return count
+
+    def mail(user):
+        return outbox.render(user.email, f"User ID {user.user_id} was deactivated on {now.date()}",
+                             "inactivity_deactivated", notice=True, user=user, today=now.date())
+
+    def deactivated(ids):
+        User.update(active=False).where(User.id.in_(ids) & due).execute()
+        sessions.end_where(LoginSession.user.in_(ids))
+    return _inactive_step(due, "deactivated", "lifecycle.deactivated_for_inactivity", deactivated, mail, now,
+                          renew, progress)
 
 
 def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
