@@ -12,14 +12,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* variables and `config` (tests pass overrides here)."""
-    from portal import cli, config as settings, db, htmx, mail, observability, web
+    from portal import cli, db, htmx, mail, observability, oidc, web
+    from portal import config as settings
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
+    from portal.auth import bp as auth_bp
+    from portal.auth import state
     from portal.contacts import bp as contacts_bp
-    from portal import oidc
-    from portal.service_center import bp as service_center_bp
-    from portal.auth import bp as auth_bp, state
     from portal.extensions import csrf, limiter, login_manager
+    from portal.service_center import bp as service_center_bp
 
     instance = (config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH") or ROOT / "instance"
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),

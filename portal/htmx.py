@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, make_response, redirect as plain_redirect, render_template, request, session
+from flask import current_app, g, make_response, render_template, request, session
+from flask import redirect as plain_redirect
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 

@@ -12,6 +12,7 @@ from flask_limiter.util import get_remote_address
 from portal.extensions import limiter
 from portal.services.accounts import user_id_key
 
+
 @limiter.request_filter
 def _only_posts_count() -> bool:
     """Every limit counts POSTs only (see limited()), so other requests skip the limiter's work altogether."""
@@ -34,7 +35,9 @@ def by_email() -> str:
 def by_session() -> str:
     """The pending or signed-in session (its token), so parallel sign-ins of one person share nothing but
     the per-user counters in the database."""
-    from portal.auth.state import TOKEN_KEY  # here: the auth blueprint's views import this module
+    from portal.auth.state import (
+        TOKEN_KEY,  # here: the auth blueprint's views import this module
+    )
 
     return "sid:" + _hashed(session.get(TOKEN_KEY, "") or get_remote_address())
 

@@ -1,6 +1,7 @@
 """Response headers, error pages and request helpers shared by every blueprint."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -24,6 +25,7 @@ from werkzeug.routing import IntegerConverter
 from portal import fields, htmx
 from portal.infrastructure import links
 from portal.ratelimits import retry_after_seconds
+from portal.services import LinkUnusable, NeedsConfirmation, ServiceError, SignInRestart
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -46,10 +48,38 @@ CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
                 "Please go back, reload the page and try again.")
 
 
-def show_error(form, error) -> None:
-    """Put a service's error message on its field, or on the form when it names none."""
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors if field is not None else form.form_errors).append(error.message)
+def show_error(form, error, field: str | None = None) -> None:
+    """Put a service's error message on the field it names, else on `field`, else above the form."""
+    name = error.field or field
+    target = getattr(form, name, None) if name else None
+    (target.errors if target is not None else form.form_errors).append(error.message)
+
+
+class Failure:
+    error: ServiceError | None = None
+    confirmation: str | None = None  # a NeedsConfirmation's question, for the view to ask
+
+
+@contextlib.contextmanager
+def service_errors(form=None, field: str | None = None):
+    """The one shape of a view's call to a service. A ServiceError raised inside goes onto the form (see
+    show_error) or, with no form, into a flashed message, and the view carries on after the block to show the
+    page again; `as failure` keeps the error, and the question of a NeedsConfirmation, which is not shown as an
+    error. SignInRestart passes (the auth blueprint answers it everywhere by ending the sign-in), and so does
+    LinkUnusable (the page of an unusable link)."""
+    failure = Failure()
+    try:
+        yield failure
+    except (SignInRestart, LinkUnusable):
+        raise
+    except NeedsConfirmation as question:
+        failure.error, failure.confirmation = question, question.message
+    except ServiceError as error:
+        failure.error = error
+        if form is None:
+            flash(error.message, "error")
+        else:
+            show_error(form, error, field)
 
 
 def client_ip() -> str:
@@ -114,6 +144,10 @@ def _form_shown_again():
     flash(FORM_TOO_OLD, "error")
     again = request.full_path.rstrip("?") if "GET" in request.url_rule.methods else url_for("account.home")
     return htmx.redirect(again)
+
+
+def _link_unusable(error: LinkUnusable):
+    return render_template("auth/link_unusable.html", message=error.message), 410
 
 
 def _handle_http(error: HTTPException):
@@ -237,6 +271,7 @@ def init_app(app) -> None:
     if not any(isinstance(f, OneLinePerRequest) for f in werkzeug.filters):
         werkzeug.addFilter(OneLinePerRequest())
     app.after_request(_security_headers)
+    app.register_error_handler(LinkUnusable, _link_unusable)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(InternalServerError, _handle_unexpected)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -6,11 +6,10 @@ from portal import htmx
 from portal.account import bp
 from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
-from portal.auth.views import restart
 from portal.guards import confirm_first
 from portal.ratelimits import by_session, limited
-from portal.services import ServiceError, SignInRestart, mfa, mfa_settings, reauth
-from portal.web import client_ip, safe_next
+from portal.services import mfa, mfa_settings, reauth
+from portal.web import client_ip, safe_next, service_errors
 
 
 @bp.route("/security")
@@ -29,13 +28,8 @@ def reauthenticate():
     form = ReauthForm()
     next_url = safe_next(request.args.get("next")) or url_for("account.security")
     if form.validate_on_submit():
-        try:
+        with service_errors(form, "code"):
             reauth.reauthenticate(state.active(), form.password.data, form.code.data, client_ip(), state.browser())
-        except SignInRestart as error:
-            return restart(error.message)
-        except ServiceError as error:
-            getattr(form, error.field or "code").errors.append(error.message)
-        else:
             kept = reauth.take_action(state.active(), next_url)
             if kept:  # what the person sent before they were asked: sent again now, as it was
                 return render_template("account/continue.html", kept=kept, form=VersionForm())

@@ -1,20 +1,40 @@
 """Views of the signed-in person: home, profile, Terms of Use, personal settings, directory."""
 import datetime as dt
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from portal import charts, clock, htmx
 from portal.account import bp
-from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
+from portal.account.forms import (
+    ConfirmEmailForm,
+    DetailsForm,
+    EmailForm,
+    PasswordChangeForm,
+    VersionForm,
+)
 from portal.auth import state
 from portal.models import ROLE_COMPANY_ADMIN
-from portal.services import (ServiceError, SignInRestart, accounts, administrators, consent, email_change, mfa,
-                             profile, user_search)
-from portal.auth.views import restart
 from portal.ratelimits import by_link, by_session, limited
-from portal.web import client_ip, safe_next, show_error
+from portal.services import (
+    accounts,
+    administrators,
+    consent,
+    email_change,
+    mfa,
+    profile,
+    user_search,
+)
+from portal.web import client_ip, safe_next, service_errors
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice: the choices
 # themselves, saving the backup codes, signing out, and the pages of mailed links (a contact person's activation
@@ -71,11 +91,8 @@ def _overview(company_id: int) -> list:
 def profile_page():
     form = DetailsForm(obj=current_user)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash("Your details have been saved.", "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/profile.html", form=form, email_form=EmailForm(formdata=None),
@@ -88,14 +105,9 @@ def profile_page():
 def change_email():
     form = EmailForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             address = profile.request_email_change(state.active(), form.email.data, form.current_password.data,
                                                    form.code.data, client_ip(), state.browser())
-        except SignInRestart as error:
-            return restart(error.message)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash(f"We have sent a confirmation link to {address}. Your address changes when you open it; "
                   "until then the current one stays in use.", "info")
             return redirect(url_for("account.profile_page"), 303)
@@ -108,18 +120,10 @@ def change_email():
 def confirm_email(token):
     form = ConfirmEmailForm()
     signed_in = current_user if current_user.is_authenticated else None
-    try:
-        change = email_change.link(token)
-    except ServiceError as error:
-        return render_template("auth/link_unusable.html", message=error.message), 410
+    change = email_change.link(token)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             email_change.confirm(token, signed_in, form.password.data, client_ip(), state.browser())
-        except ServiceError as error:
-            if error.field != "password":
-                return render_template("auth/link_unusable.html", message=error.message), 410
-            form.password.errors.append(error.message)
-        else:
             flash("Your new e-mail address is confirmed.", "info")
             return redirect(url_for("account.home"), 303)
     return render_template("account/confirm_email.html", form=form, change=change,
@@ -132,14 +136,9 @@ def confirm_email(token):
 def change_password():
     form = PasswordChangeForm(policy_user=current_user)
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             profile.change_password(state.active(), form.current_password.data, form.code.data, form.password.data,
                                     client_ip(), state.browser())
-        except SignInRestart as error:
-            return restart(error.message)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash("Your password has been changed. Your other sessions were signed out.", "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/change_password.html", form=form)
@@ -151,11 +150,8 @@ def terms():
     document = consent.document(consent.TERMS)
     form = VersionForm()
     if form.validate_on_submit():
-        try:
+        with service_errors():
             consent.accept_terms(current_user, form.version.data, client_ip())
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
             return redirect(state.take_next() or url_for("account.home"), 303)
     return render_template("account/terms.html", document=document, form=form,
                            accepted=not consent.needs_terms(current_user))
@@ -168,12 +164,9 @@ def personal_settings():
     form = VersionForm()
     if form.validate_on_submit() and request.form.get("choice") in ("allow", "refuse"):
         first_time = current_user.show_personal_data is None
-        try:
+        with service_errors():
             consent.set_personal_data(current_user, request.form["choice"] == "allow", form.version.data,
                                       client_ip())
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
             flash(Markup("Your choice has been saved. You can change it at any time in {}.").format(
                 Markup('<a href="{}">Personal Settings</a>').format(url_for("account.personal_settings"))), "info")
             return redirect((state.take_next() or url_for("account.home")) if first_time

@@ -8,8 +8,8 @@ from portal import htmx, pagination
 from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
 from portal.guards import company_admin, company_admin_form, in_own_company
-from portal.services import ServiceError, contacts
-from portal.web import show_error
+from portal.services import contacts
+from portal.web import service_errors
 
 ACTIONS = {
     "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
@@ -38,14 +38,11 @@ def new_contact():
     form = ContactForm()
     existing = None
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as failure:
             contact = contacts.create(current_user, form.data)
-        except ServiceError as error:
-            existing = getattr(error, "contact", None)  # an ExistingContact names the one to open instead
-            show_error(form, error)
-        else:
             flash(f"{contact.full_name} was added and has been sent an activation e-mail.", "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
+        existing = getattr(failure.error, "contact", None)  # an ExistingContact names the one to open instead
     return render_template("admin/new_contact.html", form=form, existing=existing)
 
 
@@ -56,15 +53,12 @@ def contact_details(contact_id):
     form = ContactForm(obj=contact)
     existing = None
     if form.validate_on_submit():
-        try:
+        with service_errors(form) as failure:
             changed = contacts.update(current_user, contact, form.data)
-        except ServiceError as error:
-            existing = getattr(error, "contact", None)  # an ExistingContact names the one to open instead
-            show_error(form, error)
-        else:
             flash("Saved. The new address must confirm by the activation e-mail." if "email" in changed
                   else ("Saved." if changed else "Nothing changed."), "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
+        existing = getattr(failure.error, "contact", None)
     return render_template("admin/contact.html", form=form, contact=contact, history=contacts.history(contact),
                            action_form=ActionForm(), existing=existing)
 
@@ -84,10 +78,7 @@ def contact_action(contact_id, action):
                                cancel_url=url_for("admin.contact_details", contact_id=contact.id))
     if form.validate_on_submit():
         _, run, done = ACTIONS[action]
-        try:
+        with service_errors():
             run(current_user, contact)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
             flash(done, "info")
     return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)

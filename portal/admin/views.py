@@ -10,13 +10,11 @@ from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsF
 from portal.guards import company_admin, company_admin_form, in_own_company
 from portal.infrastructure import links
 from portal.services import (
-    NeedsConfirmation,
-    ServiceError,
     account_help,
     admin,
     user_search,
 )
-from portal.web import show_error
+from portal.web import service_errors
 
 
 def _target(user_id: str):
@@ -44,15 +42,11 @@ def user_details(user_id):
     needs_confirmation = None
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in admin.EDITABLE}
-        try:
+        with service_errors(form) as failure:
             changed = admin.update_user(current_user, target, values, confirmed=form.confirmed.data == "yes")
-        except NeedsConfirmation as error:
-            needs_confirmation = error.message
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash(_saved_message(changed), "info")
             return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
+        needs_confirmation = failure.confirmation
     return render_template("admin/user.html", form=form, details=account_help.details(target), action_form=ActionForm(),
                            needs_confirmation=needs_confirmation, own_record=target.id == current_user.id,
                            actions=_actions(target))
@@ -118,12 +112,10 @@ def user_action(user_id, action):
     target = _target(user_id)
     form = ActionForm()
     if form.validate_on_submit() and form.confirmed.data in ("yes", "far-future"):
-        try:
+        with service_errors() as failure:
             flash(_run(action, target, form.confirmed.data == "far-future"), "info")
-        except NeedsConfirmation as error:
-            return _confirm_page(form, target, action, error.message, "far-future")
-        except ServiceError as error:
-            flash(error.message, "error")
+        if failure.confirmation:
+            return _confirm_page(form, target, action, failure.confirmation, "far-future")
         return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     explanation = ACTIONS[action][1].format(user=target.user_id, lifetime=links.lifetime_words(links.ADMIN_RESET))
     return _confirm_page(form, target, action, explanation, "yes")
@@ -139,12 +131,13 @@ def extend_selected():
         flash("Tick the users to extend first.", "error")
         return redirect(url_for("admin.users", status="expiring"), 303)
     if form.validate_on_submit():
-        try:
+        with service_errors() as failure:
             result = admin.extend_many(current_user, user_ids, confirmed=form.confirmed.data == "yes")
-        except NeedsConfirmation as error:
-            return render_template("admin/confirm_extend.html", form=form, user_ids=user_ids, message=error.message)
-        for message, category in _extension_messages(result):
-            flash(message, category)
+            for message, category in _extension_messages(result):
+                flash(message, category)
+        if failure.confirmation:
+            return render_template("admin/confirm_extend.html", form=form, user_ids=user_ids,
+                                   message=failure.confirmation)
     return redirect(url_for("admin.users", status="expiring"), 303)
 
 
@@ -168,13 +161,9 @@ def new_user():
     needs_confirmation = None
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in ("user_id", *admin.EDITABLE) if name in form}
-        try:
+        with service_errors(form) as failure:
             created = admin.create_user(current_user, values, confirmed=form.confirmed.data == "yes")
-        except NeedsConfirmation as error:
-            needs_confirmation = error.message
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash(f"{created.user_id} was created and has been sent a link to choose a password.", "info")
             return redirect(url_for("admin.user_details", user_id=created.user_id), 303)
+        needs_confirmation = failure.confirmation
     return render_template("admin/new_user.html", form=form, needs_confirmation=needs_confirmation)

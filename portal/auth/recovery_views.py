@@ -15,8 +15,8 @@ from portal.auth.forms import (
 from portal.auth.views import pending_required, second_factor
 from portal.infrastructure import links
 from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
-from portal.services import ServiceError, recovery
-from portal.web import client_ip, user_agent
+from portal.services import recovery
+from portal.web import client_ip, service_errors, user_agent
 
 FORGOT_ID_SENT = ("If the address is registered, the User ID has been e-mailed to it. "
                   "If no e-mail arrives, the address is not registered, or your mail system blocks our mail.")
@@ -38,13 +38,11 @@ def use_backup_code(pending):
 def send_recovery_link(pending):
     """POST mails the link, then redirects (a reload must not send another link and void the first)."""
     if request.method == "POST" and ConfirmForm().validate_on_submit():
-        try:
+        with service_errors():
             recovery.send_recovery_link(pending, client_ip())
-        except ServiceError as error:
-            flash(error.message, "error")
-            return redirect(url_for("auth.verify_code"), 303)
-        session[state.RECOVERY_LINK_SENT_KEY] = True
-        return redirect(url_for("auth.send_recovery_link"), 303)
+            session[state.RECOVERY_LINK_SENT_KEY] = True
+            return redirect(url_for("auth.send_recovery_link"), 303)
+        return redirect(url_for("auth.verify_code"), 303)
     if not session.get(state.RECOVERY_LINK_SENT_KEY):
         return redirect(url_for("auth.verify_code"), 303)
     return render_template("auth/recovery_sent.html", lifetime=links.lifetime_words(links.RECOVERY))
@@ -53,20 +51,14 @@ def send_recovery_link(pending):
 @bp.route("/recover/<token>", methods=["GET", "POST"])
 @limited("RATE_LIMIT_LINK", by_link)
 def recover(token):
-    try:
-        user = recovery.recovery_user(token)
-    except ServiceError as error:
-        return render_template("auth/link_unusable.html", message=error.message), 410
+    user = recovery.recovery_user(token)
     pending = state.pending()
     ask_password = pending is None or pending.user_id != user.id
     form = RecoverForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form, "password"):
             started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent(),
                                        state.browser())
-        except ServiceError as error:
-            form.password.errors.append(error.message)
-        else:
             state.begin(started)
             flash("Your old authenticator has been removed. Register your new one now.", "info")
             return redirect(url_for("auth.enroll_authenticator"), 303)
@@ -78,11 +70,8 @@ def recover(token):
 def forgot_id():
     form = ForgotIdForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form, "email"):
             recovery.forgot_id(form.email.data)
-        except ServiceError as error:
-            form.email.errors.append(error.message)
-        else:
             return render_template("auth/request_sent.html", title="Forgot ID", message=FORGOT_ID_SENT)
     return render_template("auth/forgot_id.html", form=form)
 
@@ -100,18 +89,12 @@ def request_new_password():
 @bp.route("/new-password/<token>", methods=["GET", "POST"])
 @limited("RATE_LIMIT_LINK", by_link)
 def set_new_password(token):
-    try:
-        link = recovery.reset_link(token)
-    except ServiceError as error:
-        return render_template("auth/link_unusable.html", message=error.message), 410
+    link = recovery.reset_link(token)
     form = NewPasswordForm(policy_user=link.user)
     welcome = link.purpose == links.WELCOME
     if form.validate_on_submit():
-        try:
+        with service_errors(form, "password"):
             recovery.set_new_password(token, form.password.data, client_ip())
-        except ServiceError as error:
-            form.password.errors.append(error.message)
-        else:
             state.end()
             flash("Your password is saved. Sign in now: first you register your authenticator app." if welcome else
                   "Your password has been changed. Sign in with it and a code from your authenticator app.", "info")

@@ -12,11 +12,10 @@ from markupsafe import Markup
 from portal import htmx
 from portal.auth import bp, state
 from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
-from portal.security import totp
-from portal.services import ServiceError, SignInRestart, mfa, signin
 from portal.ratelimits import by_session, by_user_id, limited
-from portal.web import client_ip, safe_next, show_error, user_agent
-
+from portal.security import totp
+from portal.services import SignInRestart, mfa, signin
+from portal.web import client_ip, safe_next, service_errors, user_agent
 
 
 def home_url() -> str:
@@ -32,6 +31,12 @@ def restart(message: str):
     state.end()
     flash(message, "error")
     return htmx.redirect(url_for("auth.sign_in"))
+
+
+@bp.app_errorhandler(SignInRestart)
+def restart_sign_in(error: SignInRestart):
+    """Wherever a service finds the sign-in (or the session) over: end it and start again at the sign-in page."""
+    return restart(error.message)
 
 
 def no_pending():
@@ -62,11 +67,8 @@ def sign_in():
         return htmx.render_once("auth/sign_in.html", "auth/_sign_in.html", lambda: {"form": _hinted_form()})
     form = SignInForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             started = signin.start(form.user_id.data, form.password.data, client_ip(), user_agent(), state.browser())
-        except ServiceError as error:
-            form.form_errors.append(error.message)
-        else:
             state.begin(started, safe_next(request.args.get("next")))
             return _second_step(started.login_session)
     return htmx.render("auth/sign_in.html", "auth/_sign_in.html", form=form)
@@ -104,13 +106,8 @@ def verify_code(pending):
 def second_factor(pending, form, check, page: str, fragment: str, **context):
     """A code step (authenticator code or backup code): check(pending, code, ip) completes the sign-in."""
     if form.validate_on_submit():
-        try:
+        with service_errors(form, "code"):
             started = check(pending, form.code.data, client_ip())
-        except SignInRestart as error:
-            return restart(error.message)
-        except ServiceError as error:
-            form.code.errors.append(error.message)
-        else:
             next_url = state.take_next()
             state.begin(started)
             return htmx.redirect(next_url or home_url())
@@ -140,13 +137,8 @@ def enroll_authenticator(pending):
         return htmx.redirect(url_for("auth.verify_code"))
     form = EnrollForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             started = mfa.confirm_enrollment(pending, form.device_name.data, form.code.data, client_ip())
-        except SignInRestart as error:
-            return restart(error.message)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             next_url = state.take_next()
             state.begin(started, next_url)
             return htmx.redirect(url_for("auth.backup_codes"))

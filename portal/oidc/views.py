@@ -9,9 +9,21 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError, RequestNotSupportedError, \
-    RequestURINotSupportedError
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    LoginRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from portal.auth import state
 from portal.extensions import csrf

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 __all__ = ["encrypt", "decrypt", "keyed_hash", "InvalidToken"]

@@ -13,14 +13,13 @@ from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
 from portal.services import (
     NotFound,
-    ServiceError,
     account_help,
     administrators,
     oidc_clients,
     service_center,
     user_search,
 )
-from portal.web import show_error
+from portal.web import service_errors
 
 ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
            "send-password-reset": ("Send password reset", service_center.send_password_reset)}
@@ -62,11 +61,8 @@ def user_action(user_id, action):
     confirmed = request.form.get("confirmed") == "yes"
     form = TicketForm() if confirmed else TicketForm(formdata=None)  # no "required" message before an answer
     if confirmed and form.validate_on_submit():
-        try:
+        with service_errors():
             run(current_user, target, form.ticket.data)
-        except ServiceError as error:
-            flash(error.message, "error")
-        else:
             flash(f"{title} done for {target.user_id} (ticket {form.ticket.data.strip()}).", "info")
         return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
     return render_template("confirm.html", form=form, subject=target.user_id, title=title, confirm_value="yes",
@@ -81,11 +77,8 @@ def user_action(user_id, action):
 def companies():
     form = CompanyForm()
     if form.validate_on_submit():
-        try:
+        with service_errors(form):
             company = service_center.create_company(current_user, form.name.data, form.ticket.data)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash(f"Company {company.name} created. Now create its first Company Administrator.", "info")
             return redirect(url_for("service_center.first_admin", company_id=company.id), 303)
     return render_template("service_center/companies.html", form=form,
@@ -99,11 +92,8 @@ def first_admin(company_id):
     form = FirstAdminForm()
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in ("user_id", "first_name", "last_name", "email", "phone")}
-        try:
+        with service_errors(form):
             user = service_center.create_first_admin(current_user, company, values, form.ticket.data)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
             flash(f"{user.user_id} is the Company Administrator of {company.name} and has been sent a link "
                   "to choose a password.", "info")
             return redirect(url_for("service_center.user_details", user_id=user.user_id), 303)

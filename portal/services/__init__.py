@@ -14,6 +14,10 @@ class SignInRestart(ServiceError):
     """The pending sign-in (or the session) is over; the person starts again with User ID and password."""
 
 
+class LinkUnusable(ServiceError):
+    """A mailed link that has expired, was used or was replaced: every page answers it alike (410, and why)."""
+
+
 class NotFound(ServiceError):
     """No such record where the person may look (another company's records look the same: absent)."""
 

@@ -19,7 +19,13 @@ from portal.models import (
     User,
 )
 from portal.security.tokens import hash_token, new_token
-from portal.services import NotFound, ServiceError, accounts, administrators
+from portal.services import (
+    LinkUnusable,
+    NotFound,
+    ServiceError,
+    accounts,
+    administrators,
+)
 
 FIELDS = ("first_name", "last_name", "email", "phone", "department")
 
@@ -170,12 +176,12 @@ UNUSABLE = ("This activation link has expired, has already been used, or was rep
 def by_link(token: str) -> ContactPerson:
     """The contact person a link is for, if it is usable; looking changes nothing."""
     if not token or len(token) > 100:
-        raise ServiceError(UNUSABLE)
+        raise LinkUnusable(UNUSABLE)
     contact = (ContactPerson.select(ContactPerson, Company).join(Company)
                .where((ContactPerson.activation_token_hash == hash_token(token))
                       & (ContactPerson.activation_expires_at > clock.now())).first())
     if contact is None:
-        raise ServiceError(UNUSABLE)
+        raise LinkUnusable(UNUSABLE)
     return contact
 
 
@@ -188,7 +194,7 @@ def answer(token: str, activate: bool, ip: str = "") -> ContactPerson:
                 .where((ContactPerson.id == contact.id)
                        & (ContactPerson.activation_token_hash == hash_token(token))).execute())
         if not used:
-            raise ServiceError(UNUSABLE)
+            raise LinkUnusable(UNUSABLE)
         contact.status = status
         _history(contact, "activated" if activate else "declined", None, ip)
         for administrator in administrators.active(contact.company_id):

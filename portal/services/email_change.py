@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import Token, User
-from portal.services import ServiceError, accounts, signin
+from portal.services import LinkUnusable, ServiceError, accounts, signin
 from portal.services.administrators import lock_company
 
 LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your Profile page "
@@ -64,7 +64,7 @@ def link(token: str) -> Change:
     """The pending change a confirmation link is for, if usable (looking uses nothing up)."""
     change = _change(links.peek(token, links.EMAIL_CHANGE) or Token())
     if change is None:
-        raise ServiceError(LINK_UNUSABLE)
+        raise LinkUnusable(LINK_UNUSABLE)
     return change
 
 
@@ -87,7 +87,7 @@ def confirm(token: str, signed_in: User | None = None, password: str = "", ip: s
         if user.active:  # someone may have taken the address since the link was sent
             accounts.check_address_free(user.company_id, change.address, except_user_id=user.id, name_holder=False)
         if links.redeem(token, links.EMAIL_CHANGE) is None:
-            raise ServiceError(LINK_UNUSABLE)
+            raise LinkUnusable(LINK_UNUSABLE)
         old = user.email
         User.update(**accounts.with_keys({"email": change.address})).where(User.id == user.id).execute()
         user.email, user.email_key = change.address, change.address.lower()

@@ -9,7 +9,15 @@ from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import LoginSession, User
-from portal.services import ServiceError, SignInRestart, accounts, mfa, sessions, signin
+from portal.services import (
+    LinkUnusable,
+    ServiceError,
+    SignInRestart,
+    accounts,
+    mfa,
+    sessions,
+    signin,
+)
 
 WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
 LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "
@@ -79,7 +87,7 @@ def recovery_user(token: str) -> User:
     """The user a recovery link is for, if it is still usable (nothing is used up by looking)."""
     found = links.peek(token, links.RECOVERY)
     if found is None:
-        raise ServiceError(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
+        raise LinkUnusable(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
     return found.user
 
 
@@ -99,7 +107,7 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
         raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
     with db.atomic():
         if links.redeem(token, links.RECOVERY) is None:
-            raise ServiceError(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
+            raise LinkUnusable(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
         mfa.forget_authenticator(user)
         now = clock.now()
         User.update(authenticator_recovered_by_link_at=now).where(User.id == user.id).execute()
@@ -162,7 +170,7 @@ def reset_link(token: str):
     """The usable New Password or welcome link for this token (nothing is used up by looking)."""
     found = links.peek(token, SET_PASSWORD_LINKS)
     if found is None:
-        raise ServiceError(SET_PASSWORD_UNUSABLE)
+        raise LinkUnusable(SET_PASSWORD_UNUSABLE)
     _check_not_paused(found)
     return found
 
@@ -175,7 +183,7 @@ def set_new_password(token: str, password: str, ip: str = "") -> User:
     with db.atomic():
         found = links.redeem(token, SET_PASSWORD_LINKS)
         if found is None:
-            raise ServiceError(SET_PASSWORD_UNUSABLE)
+            raise LinkUnusable(SET_PASSWORD_UNUSABLE)
         accounts.store_password(user, password, unblock=found.data == "unblock", by_link=True)
         audit.record("password.reset" if found.purpose == links.PASSWORD_RESET else "password.first_set",
                      subject=user, ip=ip)
@@ -191,5 +199,5 @@ def _check_not_paused(link) -> None:
     user = link.user
     paused_until = mail_recovery_paused_until(user.authenticator_recovered_by_link_at)
     if link.purpose == links.PASSWORD_RESET and link.data != "unblock" and paused_until:
-        raise ServiceError(PASSWORD_PAUSED.format(since=_when(user.authenticator_recovered_by_link_at),
+        raise LinkUnusable(PASSWORD_PAUSED.format(since=_when(user.authenticator_recovered_by_link_at),
                                                   until=_when(paused_until)))
