@@ -1,4 +1,6 @@
 """Sign-in step 2b: codes within one step of now, each step once, five wrong codes end the sign-in."""
+import pytest
+
 from portal.models import AuditEvent, LoginSession, User
 from portal.services import mfa
 from tests import helpers
@@ -51,29 +53,21 @@ def test_code_two_steps_old_is_refused(client, user, clock):
     assert mfa.WRONG_CODE in response.data.decode()
 
 
-def test_same_code_is_accepted_only_once(app, user, clock):
+@pytest.mark.parametrize("first_step, second_step", [(0, 0), (1, 0)], ids=["same code", "older after newer"])
+def test_a_code_is_accepted_once_and_never_an_older_one_after_it(app, user, clock, first_step, second_step):
+    """Two browsers at the code step: the second code, the same one or an older one, is refused and audited
+    (without the code)."""
     first, second = app.test_client(), app.test_client()
     secret = signed_out_with_secret(first)
     clock.advance(seconds=30)
     helpers.enter_password(first)
     helpers.enter_password(second)
-    code = helpers.code_now(secret)
-    assert helpers.post_form(first, "/sign-in/verify", {"code": code}).status_code == 303
+    assert helpers.post_form(first, "/sign-in/verify", {"code": helpers.code_now(secret, first_step)}).status_code == 303
+    code = helpers.code_now(secret, second_step)
     refused = helpers.post_form(second, "/sign-in/verify", {"code": code})
     assert mfa.USED_CODE in refused.data.decode()
     assert AuditEvent.select().where(AuditEvent.event == "sign_in.code_failed").count() == 1
     assert code not in AuditEvent.get(AuditEvent.event == "sign_in.code_failed").details
-
-
-def test_older_code_after_a_newer_one_is_refused(app, user, clock):
-    first, second = app.test_client(), app.test_client()
-    secret = signed_out_with_secret(first)
-    clock.advance(seconds=30)
-    helpers.enter_password(first)
-    helpers.enter_password(second)
-    assert helpers.post_form(first, "/sign-in/verify", {"code": helpers.code_now(secret, 1)}).status_code == 303
-    refused = helpers.post_form(second, "/sign-in/verify", {"code": helpers.code_now(secret)})
-    assert mfa.USED_CODE in refused.data.decode()
 
 
 def test_five_wrong_codes_end_the_pending_sign_in(client, user, clock):
