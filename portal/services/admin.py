@@ -10,7 +10,7 @@ from portal import clock
 from portal.db import db
 from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLE_USER, AuditEvent, Company, User
 from portal.services import (NeedsConfirmation, NotFound, ServiceError, accounts, administrators, audit,
-                             email_change, links, mfa, mfa_settings, outbox, recovery, sessions)
+                             email_change, links, mfa, mfa_settings, outbox, passkeys, recovery, sessions)
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
@@ -122,7 +122,7 @@ def _check_target(admin: User, target: User, ticket: str | None = None) -> None:
 
 
 def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
-    """Delete the authenticator and backup codes and end the sessions; enrollment at the next sign-in."""
+    """Delete the authenticator, backup codes and passkeys and end the sessions; enrollment at the next sign-in."""
     _check_target(admin, target, ticket)
     with db.atomic():
         recovery.forget_authenticator(target)
@@ -242,6 +242,7 @@ class Details:
     events: list[AuditEvent]
     only_admin: bool
     pending_email: str | None  # a new address waiting for its owner's confirmation
+    passkeys: int = 0  # passkeys and security keys (Reset MFA removes them too)
 
 
 def details(target: User) -> Details:
@@ -250,7 +251,7 @@ def details(target: User) -> Details:
     only = (administrators.is_active(target, clock.today())
             and not administrators.active(target.company_id).where(User.id != target.id).exists())
     return Details(target, mfa_settings.authenticator(target), mfa.backup_codes_left(target), events, only,
-                   email_change.pending_address(target))
+                   email_change.pending_address(target), len(passkeys.of_user(target)))
 
 
 def admin_count(company_id: int) -> int:

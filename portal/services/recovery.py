@@ -8,7 +8,8 @@ from flask import current_app
 from portal import clock
 from portal.db import db
 from portal.models import Authenticator, BackupCode, LoginSession, User
-from portal.services import ServiceError, SignInRestart, accounts, audit, links, mfa, outbox, sessions, signin
+from portal.services import (ServiceError, SignInRestart, accounts, audit, links, mfa, outbox, passkeys, sessions,
+                             signin)
 
 WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
 LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "
@@ -110,9 +111,11 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
     return started
 
 
-def forget_authenticator(user: User) -> None:
-    """Delete the authenticator and all backup codes and end every session (call inside a transaction); the
-    new authenticator starts with an open code step."""
+def forget_authenticator(user: User, keep_passkeys: bool = False) -> None:
+    """Delete the authenticator, all backup codes and (unless kept: Delete OTP while signed in) the passkeys, and
+    end every session (call inside a transaction); the new authenticator starts with an open code step."""
+    if not keep_passkeys:
+        passkeys.forget(user)
     Authenticator.delete().where(Authenticator.user == user).execute()
     BackupCode.delete().where(BackupCode.user == user).execute()
     User.update(mfa.SECOND_FACTOR_CLEARED).where(User.id == user.id).execute()
