@@ -237,12 +237,13 @@ def unblock_password(user_id, ticket):
 @_TICKET
 @_connected
 def reset_mfa(user_id, ticket):
-    """Reset USER_ID's MFA: authenticator and backup codes removed, sessions ended; enrollment at next sign-in."""
+    """Reset USER_ID's MFA: authenticator, backup codes and passkeys removed, sessions ended; enrollment next."""
     from portal.services import service_center
 
     user = service_center.operator_reset_mfa(user_id, ticket)
-    click.echo(f"MFA of {user.user_id} was reset (ticket {ticket.strip()}): a new authenticator is registered at "
-               f"the next sign-in. {user.user_id} was told by mail.")
+    click.echo(f"MFA of {user.user_id} was reset (ticket {ticket.strip()}): the authenticator, backup codes and "
+               f"passkeys are removed, and a new authenticator is registered at the next sign-in. {user.user_id} was "
+               "told by mail.")
 
 
 @click.command("rotate-encryption-key")

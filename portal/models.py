@@ -154,6 +154,41 @@ class LoginSession(BaseModel):
         table_name = "login_sessions"
 
 
+class Passkey(BaseModel):
+    """A passkey or security key (WebAuthn credential) of a user: a second factor beside the authenticator app,
+    and with a discoverable credential a sign-in of its own. Only public values: nothing here signs anything."""
+
+    user = ForeignKeyField(User, backref="passkeys", on_delete="CASCADE")
+    name = CharField(max_length=100)
+    credential_id = CharField(max_length=1400, unique=True)  # base64url; the spec allows up to 1023 bytes
+    public_key = TextField()  # base64url of the COSE key, as the authenticator gave it
+    sign_count = BigIntegerField(default=0)  # the authenticator's counter; one that goes backwards is refused
+    user_handle = CharField(max_length=100)  # base64url; the same for all passkeys of a user, never the User ID
+    synced = BooleanField(default=False)  # may be backed up to a cloud (a synced passkey): amr swk, else hwk
+    transports = CharField(max_length=200, default="")  # as the browser reported them, comma-separated
+    created_at = DateTimeField(default=clock.now)
+    last_used_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "passkeys"
+
+
+class PasskeyChallenge(BaseModel):
+    """A WebAuthn challenge, single use, bound to the login session it was issued to (pending or signed in: it
+    goes when the session ends) or, for a sign-in with a passkey alone, to a random token in the browser's
+    cookie (only its hash here)."""
+
+    purpose = CharField(max_length=20)  # register, second_factor, sign_in
+    login_session = ForeignKeyField(LoginSession, null=True, backref="+", on_delete="CASCADE")
+    browser_hash = CharField(max_length=64, null=True)
+    challenge = CharField(max_length=200)  # base64url, as the browser echoes it in clientDataJSON
+    expires_at = DateTimeField(index=True)
+
+    class Meta:
+        table_name = "passkey_challenges"
+        indexes = ((("login_session", "purpose"), False), (("browser_hash", "purpose"), False))
+
+
 class KnownBrowser(BaseModel):
     """A browser that completed a sign-in of this user: its wrong passwords are counted on their own, so
     guesses from elsewhere never block the owner here. The browser holds a random cookie; this its SHA-256."""
@@ -293,4 +328,4 @@ class JobLock(BaseModel):
 
 
 ALL_MODELS = (Company, User, Authenticator, BackupCode, LoginSession, KnownBrowser, Token, ConsentRecord,
-              ContactPerson, ContactEvent, AuditEvent, OutboxMessage, JobLock)
+              ContactPerson, ContactEvent, AuditEvent, OutboxMessage, JobLock, Passkey, PasskeyChallenge)

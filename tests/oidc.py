@@ -41,14 +41,14 @@ class LivePortal:
     """Portal under werkzeug's server on a free loopback port; BASE_URL (the issuer) is that address. Its
     instance folder starts with a signing key file, as Portal leaves one at first use."""
 
-    def __init__(self, tmp_path, database_url: str, **config):
+    def __init__(self, tmp_path, database_url: str, host: str = "127.0.0.1", **config):
         instance = tmp_path / "instance"
         instance.mkdir(exist_ok=True)
         key_path = instance / signing_keys.FILE_NAME
         key_path.write_text(_key_file())
         key_path.chmod(0o600)
         self.server = make_server("127.0.0.1", 0, lambda e, s: [], threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = f"http://{host}:{self.server.server_port}"  # a name (localhost) for passkeys: no IP is an RP id
         self.app = create_app(make_config(tmp_path, database_url, BASE_URL=self.url, BACKCHANNEL_DELIVERY="inline",
                                           **config))
         self.server.app = self.app

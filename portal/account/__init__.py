@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__)
 
-from portal.account import application_views, security_views, views  # noqa: E402,F401
+from portal.account import application_views, passkey_views, security_views, views  # noqa: E402,F401

@@ -4,7 +4,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.forms import CodeForm, NewPasswordFields
-from portal.services import accounts
+from portal.services import accounts, passkeys
 from portal.validation import Rule
 
 _MAX_PASSWORD = 4096
@@ -59,3 +59,11 @@ class ConfirmEmailForm(FlaskForm):
 
     password = PasswordField("Password", validators=[Length(max=_MAX_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
+
+
+class PasskeyNameForm(FlaskForm):
+    """A new passkey: its name, and the browser's answer once the device has made it (JSON)."""
+
+    name = StringField("Passkey name", validators=[DataRequired("Enter a name for the passkey."), Length(max=200),
+                                                   Rule(passkeys.clean_name)], render_kw={"autocomplete": "off"})
+    credential = HiddenField(validators=[Length(max=64 * 1024)])

@@ -8,7 +8,12 @@ from portal.account.forms import ReauthForm, VersionForm
 from portal.auth import state
 from portal.guards import confirm_first
 from portal.ratelimits import by_session, limited
-from portal.services import mfa, mfa_settings, reauth
+from portal.services import (
+    mfa,
+    mfa_settings,
+    passkeys,
+    reauth,
+)
 from portal.web import client_ip, safe_next, service_errors
 
 
@@ -17,7 +22,8 @@ from portal.web import client_ip, safe_next, service_errors
 def security():
     return render_template("account/security.html", authenticator=mfa.authenticator_of(current_user),
                            codes_left=mfa.backup_codes_left(current_user), form=VersionForm(),
-                           fresh=reauth.is_fresh(state.active()))
+                           fresh=reauth.is_fresh(state.active()), passkeys=passkeys.of_user(current_user),
+                           passkeys_work=passkeys.available())
 
 
 @bp.route("/security/confirm", methods=["GET", "POST"])
@@ -52,7 +58,8 @@ def replace_authenticator():
         return render_template("confirm.html", form=VersionForm(), subject="your authenticator",
                                title="Delete OTP and register a new one", confirm_value="yes", danger=True,
                                explanation="Your authenticator app and all your backup codes stop working at once, "
-                                           "your other sessions end, and you register a new app right away.",
+                                           "your other sessions end, and you register a new app right away. Your "
+                                           "passkeys and security keys stay.",
                                cancel_url=url_for("account.security"))
     started = mfa_settings.replace_authenticator(state.active(), client_ip())
     state.begin(started)

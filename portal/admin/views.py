@@ -61,8 +61,9 @@ def _saved_message(changed: dict) -> str:
 
 DANGEROUS = ("reset-mfa", "deactivate")  # shown and confirmed as what cannot simply be undone
 ACTIONS = {
-    "reset-mfa": ("Reset MFA", "This deletes the authenticator and all backup codes of {user} and signs out "
-                               "their sessions. They register a new authenticator at their next sign-in."),
+    "reset-mfa": ("Reset MFA", "This deletes the authenticator, all backup codes and all passkeys and security keys "
+                               "of {user} and signs out their sessions. They register a new authenticator at their "
+                               "next sign-in."),
     "send-password-reset": ("Send password reset", "{user} gets an e-mail with a link to set a new password "
                                                    "(valid {lifetime}). Using it also lifts a password block."),
     "extend": ("Extend Valid Until by one year", "Valid Until of {user} moves one year ahead."),

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from portal.auth import recovery_views, views  # noqa: E402,F401  (registers the routes)
+from portal.auth import passkey_views, recovery_views, views  # noqa: E402,F401  (registers the routes)

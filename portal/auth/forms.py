@@ -1,6 +1,6 @@
 """Sign-in forms: they check the shape of input only."""
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.security import totp
@@ -38,6 +38,13 @@ class EnrollForm(CodeForm):
     device_name = StringField("Device name", validators=[DataRequired("Enter a device name."), Length(max=200),
                                                         Rule(clean_device_name)],
                               render_kw={"autocomplete": "off"})
+
+
+class PasskeyForm(FlaskForm):
+    """What the browser answered a passkey challenge (JSON, from @simplewebauthn/browser): its shape only."""
+
+    credential = HiddenField(validators=[DataRequired("Use your passkey or security key when your browser asks."),
+                                         Length(max=64 * 1024)])
 
 
 class ConfirmForm(FlaskForm):

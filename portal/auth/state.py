@@ -3,15 +3,18 @@ after sign-in), plus the cookie of a browser that completed a sign-in before (po
 from __future__ import annotations
 
 import re
+import secrets
 
 from flask import after_this_request, current_app, g, request, session
 
 from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession
+from portal.security.tokens import hash_token
 from portal.services import browsers, sessions
 
 TOKEN_KEY = "sid"
 NEXT_KEY = "next"
 RECOVERY_LINK_SENT_KEY = "recovery_link_sent"  # shows "check your mail" only after a link was sent
+PASSKEY_KEY = "passkey"  # binds a challenge for a sign-in with a passkey alone to this browser
 _BROWSER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
@@ -93,6 +96,15 @@ def _remember_browser(user_id: int) -> None:
                             path="/", secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True,
                             samesite="Lax")
         return response
+
+
+def passkey_browser(new: bool = False) -> str | None:
+    """The hash of this browser's token for a sign-in with a passkey alone (a new token when asked for one),
+    or None when it has none; the token itself stays in the signed session cookie."""
+    if new:
+        session[PASSKEY_KEY] = secrets.token_urlsafe(32)
+    token = session.get(PASSKEY_KEY)
+    return hash_token(token) if isinstance(token, str) and token else None
 
 
 def take_next() -> str | None:

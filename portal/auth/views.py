@@ -14,7 +14,7 @@ from portal.auth import bp, state
 from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
 from portal.ratelimits import by_session, by_user_id, limited
 from portal.security import totp
-from portal.services import SignInRestart, mfa, signin
+from portal.services import SignInRestart, mfa, passkeys, signin
 from portal.web import client_ip, safe_next, service_errors, user_agent
 
 
@@ -25,6 +25,12 @@ def home_url() -> str:
 def _step_url(login_session) -> str:
     """Where a pending sign-in continues: enrollment when there is no authenticator yet."""
     return url_for("auth.verify_code" if mfa.has_authenticator(login_session.user) else "auth.enroll_authenticator")
+
+
+def verify_context(pending) -> dict:
+    """What the code step shows besides the code: the passkey button (seen only with JavaScript) for a person
+    who has a passkey."""
+    return {"passkey": passkeys.available() and passkeys.has_passkeys(pending.user_id)}
 
 
 def restart(message: str):
@@ -89,7 +95,8 @@ def _second_step(pending):
         return redirect(url, 303)
     if url == url_for("auth.enroll_authenticator"):
         return _enroll_page(pending, EnrollForm(formdata=None), push_url=url)
-    return htmx.render("auth/verify.html", "auth/_verify.html", form=CodeForm(formdata=None), push_url=url)
+    return htmx.render("auth/verify.html", "auth/_verify.html", form=CodeForm(formdata=None), push_url=url,
+                       **verify_context(pending))
 
 
 @bp.route("/sign-in/verify", methods=["GET", "POST"])
@@ -100,7 +107,7 @@ def verify_code(pending):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
     closed = mfa.CODE_STEP_CLOSED if mfa.code_step_closed(pending.user_id) else None
     return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html",
-                         closed_notice=closed)
+                         closed_notice=closed, **verify_context(pending))
 
 
 def second_factor(pending, form, check, page: str, fragment: str, **context):

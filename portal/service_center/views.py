@@ -23,6 +23,9 @@ from portal.web import service_errors
 
 ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
            "send-password-reset": ("Send password reset", service_center.send_password_reset)}
+WHAT_IT_DOES = {"reset-mfa": " The authenticator, all backup codes and all passkeys and security keys of {user} are "
+                             "removed and their sessions signed out; they register a new authenticator at their next "
+                             "sign-in."}
 
 
 def _target(user_id: str):
@@ -67,7 +70,8 @@ def user_action(user_id, action):
         return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
     return render_template("confirm.html", form=form, subject=target.user_id, title=title, confirm_value="yes",
                            danger=action == "reset-mfa",
-                           explanation=f"{title} for {target.user_id} of {target.company.name}.",
+                           explanation=f"{title} for {target.user_id} of {target.company.name}."
+                                       + WHAT_IT_DOES.get(action, "").format(user=target.user_id),
                            ticket_required=True,
                            cancel_url=url_for("service_center.user_details", user_id=target.user_id))
 

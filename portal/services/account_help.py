@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, Passkey, User
 from portal.services import administrators, email_change, mfa, sessions
 
 
@@ -18,7 +18,7 @@ def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
 
 
 def reset_second_factor(target: User, event: str, admin: User | None = None, **details) -> None:
-    """Delete the authenticator and backup codes and end the sessions (enrollment at the next sign-in), audited
+    """Delete the authenticator, backup codes and passkeys and end the sessions (enrollment at the next sign-in), audited
     as `event` and told to the user by mail. Every Reset MFA comes here, the operator's `portal reset-mfa` too."""
     with db.atomic():
         mfa.forget_authenticator(target)
@@ -53,6 +53,7 @@ class Details:
     events: list[AuditEvent]
     only_admin: bool
     pending_email: str | None  # a new address waiting for its owner's confirmation
+    passkeys: int = 0  # passkeys and security keys (Reset MFA removes them too)
 
 
 def details(target: User) -> Details:
@@ -61,4 +62,4 @@ def details(target: User) -> Details:
     only = (administrators.is_active(target, clock.today())
             and not administrators.active(target.company_id).where(User.id != target.id).exists())
     return Details(target, mfa.authenticator_of(target), mfa.backup_codes_left(target), events, only,
-                   email_change.pending_address(target))
+                   email_change.pending_address(target), Passkey.select().where(Passkey.user == target).count())

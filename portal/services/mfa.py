@@ -11,7 +11,14 @@ from peewee import IntegrityError
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, outbox
-from portal.models import AuditEvent, Authenticator, BackupCode, LoginSession, User
+from portal.models import (
+    AuditEvent,
+    Authenticator,
+    BackupCode,
+    LoginSession,
+    Passkey,
+    User,
+)
 from portal.security import crypto, passwords, totp
 from portal.services import ServiceError, SignInRestart, sessions
 
@@ -98,13 +105,17 @@ def reserve_attempt(pending: LoginSession, backup_code: bool = False) -> None:
 
 def code_failed(pending: LoginSession, ip: str, message: str, reason: str) -> None:
     """Record a wrong code; raises the message, or ends the sign-in when its attempts are used up."""
-    user = pending.user
-    count_code_failure(user, ip, reason)
+    count_code_failure(pending.user, ip, reason)
+    attempt_failed(pending)
+    raise ServiceError(message, "code")
+
+
+def attempt_failed(pending: LoginSession) -> None:
+    """A second factor that was not accepted: the sign-in ends once its attempts are used up."""
     attempts = LoginSession.select(LoginSession.code_attempts).where(LoginSession.id == pending.id).scalar()
     if attempts is None or attempts >= current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]:
         sessions.end(pending)
         raise SignInRestart(TOO_MANY)
-    raise ServiceError(message, "code")
 
 
 def count_code_failure(user: User, ip: str, reason: str) -> None:
@@ -145,9 +156,11 @@ def authenticator_of(user: User) -> Authenticator | None:
     return Authenticator.get_or_none(Authenticator.user == user)
 
 
-def forget_authenticator(user: User) -> None:
-    """Delete the authenticator and all backup codes and end every session (call inside a transaction); the
-    new authenticator starts with an open code step."""
+def forget_authenticator(user: User, keep_passkeys: bool = False) -> None:
+    """Delete the authenticator, all backup codes and (unless kept: Delete OTP while signed in) the passkeys, and
+    end every session (call inside a transaction); the new authenticator starts with an open code step."""
+    if not keep_passkeys:
+        Passkey.delete().where(Passkey.user == user).execute()
     Authenticator.delete().where(Authenticator.user == user).execute()
     BackupCode.delete().where(BackupCode.user == user).execute()
     User.update(SECOND_FACTOR_CLEARED).where(User.id == user.id).execute()
@@ -174,16 +187,19 @@ def check_code(user: User, code: str) -> str | None:
     return None if claim_step(authenticator, step) else USED_CODE
 
 
-def complete_sign_in(pending: LoginSession, ip: str, how: str = "code") -> sessions.Started:
-    """The second factor passed: the pending sign-in becomes a signed-in session with a new token."""
-    started = sessions.promote(pending, AMR[how])
+def complete_sign_in(pending: LoginSession, ip: str, how: str = "code", factor: str | None = None,
+                     **details) -> sessions.Started:
+    """The second factor passed: the pending sign-in becomes a signed-in session with a new token. `factor` is
+    the amr word when `how` alone does not tell it (a passkey: hwk or swk)."""
+    started = sessions.promote(pending, factor or AMR[how])
     if started is None:
         raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
     now = clock.now()
     # A correct code or backup code: the count of wrong codes starts again, and a closed code step opens.
     User.update({User.last_sign_in_at: now, User.activity_at: now, **SECOND_FACTOR_CLEARED}).where(
         User.id == pending.user_id).execute()
-    audit.record("sign_in.succeeded", subject=pending.user, ip=ip, second_factor=how)
+    audit.record("sign_in.passkey" if how == "passkey" else "sign_in.succeeded", subject=pending.user, ip=ip,
+                 second_factor=how, **details)
     return started
 
 

@@ -19,7 +19,7 @@ def replace_authenticator(login_session: LoginSession, ip: str = "") -> sessions
     require_fresh(login_session)
     user = login_session.user
     with db.atomic():
-        mfa.forget_authenticator(user)
+        mfa.forget_authenticator(user, keep_passkeys=True)
         started = sessions.start_pending(user, ip, login_session.user_agent)
         audit.record("mfa.authenticator_deleted", subject=user, actor=user, ip=ip)
         outbox.queue(user.email, "your authenticator was deleted", "authenticator_deleted", user=user,

@@ -79,7 +79,8 @@ def recently_authenticated(login_session: LoginSession) -> bool:
     return clock.now() - latest <= ADMIN_FRESH_FOR
 
 
-_NEVER_KEPT = {"csrf_token", "password", "current_password", "confirm", "code"}  # secrets are typed again
+# Secrets are typed again; a passkey's answer belongs to a challenge that is used up by then.
+_NEVER_KEPT = {"csrf_token", "password", "current_password", "confirm", "code", "credential"}
 KEEP_FOR = dt.timedelta(minutes=15)
 
 

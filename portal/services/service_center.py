@@ -94,7 +94,7 @@ def operator_unblock_password(user_id: str, ticket: str) -> User:
 
 
 def operator_reset_mfa(user_id: str, ticket: str) -> User:
-    """The operator's Reset MFA with the `portal` command: the authenticator and backup codes go, sessions
+    """The operator's Reset MFA with the `portal` command: the authenticator, backup codes and passkeys go, sessions
     end, and the user registers a new authenticator at the next sign-in. Audited with the ticket."""
     ticket = clean_ticket(ticket)
     target = _operator_user(user_id)

@@ -105,7 +105,14 @@ def _refuse(environ, start_response):
 
 
 @pytest.fixture
-def live_server(tmp_path, sqlite_template, clock, app_config):
+def server_host() -> str:
+    """The host name in the live server's address (and BASE_URL); passkey tests use localhost, since an IP address
+    cannot be a WebAuthn relying party id. The server listens on 127.0.0.1 either way."""
+    return "127.0.0.1"
+
+
+@pytest.fixture
+def live_server(tmp_path, sqlite_template, clock, app_config, server_host):
     """The real app on 127.0.0.1 in a background thread, on its own copy of the SQLite database.
 
     The frozen `clock` is module-wide, so the server's threads see the same time as the test.
@@ -117,7 +124,7 @@ def live_server(tmp_path, sqlite_template, clock, app_config):
     # Bind to port 0 first so the OS picks a free port without a race, then build the app with
     # that address as BASE_URL (the request handler reads server.app on every request).
     server = make_server("127.0.0.1", 0, _refuse, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
+    url = f"http://{server_host}:{server.server_port}"
     app = create_app(make_config(tmp_path, f"sqlite:///{path}", **{**app_config, "BASE_URL": url}))
     server.app = app
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="live-server", daemon=True)

@@ -8,9 +8,24 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import (ADMIN_EMAIL, BOTH, COMPANY, USER_ID, enroll_with_test_client, expect_home,
-                                 expect_status, expect_step, fact, go_to_administration, link_in, make_person,
-                                 sign_in, sign_in_as_admin, sign_out, wait_for_mail)
+from tests.browser.steps import (
+    ADMIN_EMAIL,
+    BOTH,
+    COMPANY,
+    USER_ID,
+    enroll_with_test_client,
+    expect_home,
+    expect_status,
+    expect_step,
+    fact,
+    go_to_administration,
+    link_in,
+    make_person,
+    sign_in,
+    sign_in_as_admin,
+    sign_out,
+    wait_for_mail,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import (BOTH, enroll_with_test_client, enter_password, expect_step, make_person,
-                                 open_sign_in, sign_in, sign_in_as_admin)
+from tests.browser.steps import (
+    BOTH,
+    enroll_with_test_client,
+    enter_password,
+    expect_step,
+    make_person,
+    open_sign_in,
+    sign_in,
+    sign_in_as_admin,
+)
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

@@ -8,8 +8,17 @@ from playwright.sync_api import expect
 
 from portal.models import User
 from tests import helpers
-from tests.browser.steps import (ADMIN_ID, BOTH, USER_ID, code_now, enroll_with_test_client, expect_step,
-                                 make_person, sign_in, sign_in_as_admin)
+from tests.browser.steps import (
+    ADMIN_ID,
+    BOTH,
+    USER_ID,
+    code_now,
+    enroll_with_test_client,
+    expect_step,
+    make_person,
+    sign_in,
+    sign_in_as_admin,
+)
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

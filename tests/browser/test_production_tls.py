@@ -32,8 +32,17 @@ from portal.models import ALL_MODELS
 from portal.security import totp
 from tests import helpers
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, TIMEOUT_MS
-from tests.browser.steps import (BOTH, enter_password, expect_step, make_first_sign_in_choices, open_sign_in, read_key,
-                                 register, sign_out, verify)
+from tests.browser.steps import (
+    BOTH,
+    enter_password,
+    expect_step,
+    make_first_sign_in_choices,
+    open_sign_in,
+    read_key,
+    register,
+    sign_out,
+    verify,
+)
 from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.browser

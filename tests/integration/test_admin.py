@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from portal.models import Authenticator, AuditEvent, BackupCode, OutboxMessage, Token, User
+from portal.models import (
+    AuditEvent,
+    Authenticator,
+    BackupCode,
+    OutboxMessage,
+    Token,
+    User,
+)
 from tests import helpers
 
 

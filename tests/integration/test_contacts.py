@@ -3,7 +3,13 @@ import re
 
 import pytest
 
-from portal.models import AuditEvent, ContactEvent, ContactPerson, LoginSession, OutboxMessage
+from portal.models import (
+    AuditEvent,
+    ContactEvent,
+    ContactPerson,
+    LoginSession,
+    OutboxMessage,
+)
 from tests import helpers
 
 LINK = re.compile(r"http://portal\.example\.test/contact/activate/([A-Za-z0-9_-]+)")

@@ -10,7 +10,14 @@ from werkzeug.datastructures import MultiDict
 
 from portal import clock as portal_clock
 from portal.db import db
-from portal.models import AuditEvent, Company, JobLock, LoginSession, OutboxMessage, User
+from portal.models import (
+    AuditEvent,
+    Company,
+    JobLock,
+    LoginSession,
+    OutboxMessage,
+    User,
+)
 from portal.services import lifecycle
 from tests import helpers
 

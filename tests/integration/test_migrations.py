@@ -40,3 +40,37 @@ def test_search_and_lifecycle_have_the_indexes_the_benchmarks_measured(app):
     assert indexes["users_last_name_key_search"].columns[:2] == ["last_name_key", "user_id_key"]
     assert "user_company_id" not in indexes  # the company_id-led indexes serve its lookups
     assert "users_active_activity" not in indexes and "users_valid_until_expired" not in indexes
+
+
+def test_numbers_may_have_gaps_and_a_lower_number_may_land_later(tmp_path, monkeypatch):
+    """A number may be left for another change (0013 before 0012): the runner applies every script it has not
+    recorded, in numeric order, to a new database and to one at 0011, and a lower number landing later too."""
+    import shutil
+    from pathlib import Path
+
+    from portal import db as portal_db
+    from portal.db import open_database
+
+    scripts = sorted(Path(portal_db.MIGRATIONS_DIR).glob("[0-9]*.py"))
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    for script in scripts:
+        if script.name < "0012":
+            shutil.copy(script, folder)
+    monkeypatch.setattr(portal_db, "MIGRATIONS_DIR", str(folder))
+    database = open_database(f"sqlite:///{tmp_path / 'portal.db'}")
+    db.initialize(database)
+    with database.connection_context():
+        assert portal_db.migrate()[-1] == "0011_kept_actions"  # a database at 0011
+        shutil.copy(next(s for s in scripts if s.name.startswith("0013")), folder)
+        assert portal_db.migrate() == ["0013_passkeys"]
+        (folder / "0012_later.py").write_text("from peewee import *\n\n\ndef up(migrator, db):\n"
+                                              "    db.execute_sql('CREATE TABLE later (id INTEGER PRIMARY KEY)')\n")
+        assert portal_db.migrate() == ["0012_later"]
+        assert portal_db.migrate() == []
+        assert database.table_exists("passkeys") and database.table_exists("later")
+    fresh = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    db.initialize(fresh)
+    with fresh.connection_context():
+        applied = portal_db.migrate()
+    assert applied == sorted(applied) and applied[-3:] == ["0011_kept_actions", "0012_later", "0013_passkeys"]

@@ -1,7 +1,7 @@
 """Operations: health check, request log lines, key rotation."""
 import json
-import re
 import logging
+import re
 
 from cryptography.fernet import Fernet
 
@@ -42,6 +42,7 @@ def test_tokens_in_paths_are_redacted_in_the_log(client, caplog):
 def test_gunicorn_access_lines_keep_their_atoms_and_lose_link_tokens():
     """gunicorn logs its access line with one dict of atoms; a filter must not turn it into something else."""
     from gunicorn.glogging import SafeAtoms
+
     from portal.web import RedactLinkTokens
 
     token = "B" * 43

@@ -1,7 +1,7 @@
 """Service Center: help only the last Company Administrator, with a ticket; create companies and first admins."""
 import pytest
 
-from portal.models import Authenticator, AuditEvent, Company, OutboxMessage, User
+from portal.models import AuditEvent, Authenticator, Company, OutboxMessage, User
 from tests import helpers
 
 

@@ -129,7 +129,7 @@ def test_csrf_is_required_on_every_post_route(app, world):
         if "POST" not in rule.methods:
             continue
         url = rule.build({k: {"user_id": "victim", "action": "reset-mfa", "token": "x" * 43, "session_id": 1,
-                              "company_id": company_a.id, "contact_id": 1, "client_id": "x"}[k]
+                              "company_id": company_a.id, "contact_id": 1, "client_id": "x", "passkey_id": 1}[k]
                           for k in rule.arguments})[1]
         for headers in ({}, {"HX-Request": "true"}):
             response = client.post(url, data={"confirmed": "yes"}, headers=headers)

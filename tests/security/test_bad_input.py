@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from portal.models import ContactPerson, LoginSession, User
+from portal.models import ContactPerson, LoginSession, Passkey, User
 from portal.services import contacts, oidc_clients
 from tests import helpers
 
@@ -68,9 +68,12 @@ def people(app, company, clock):
         contact = contacts.create(User.get(User.user_id == "boss"), {"first_name": "Cora", "last_name": "Contact",
                                                                       "email": "cora@acme.example"})
         application = oidc_clients.create_client("Data Sheets", ["https://sheets.example/cb"]).client
+        passkey = Passkey.create(user=User.get(User.user_id == "jdoe"), name="Laptop", credential_id="AAAA",
+                                 public_key="AAAA", user_handle="AAAA")  # its Remove form is walked too
     return clients, {"user_id": "jdoe", "contact_id": contact.id, "company_id": company.id,
                      "client_id": application.client_id,
-                     "session_id": LoginSession.select().first().id, "token": "A" * 43, "action": "reset-mfa"}
+                     "session_id": LoginSession.select().first().id, "token": "A" * 43, "action": "reset-mfa",
+                     "passkey_id": passkey.id}
 
 
 def in_path(value) -> str:

@@ -8,7 +8,6 @@ from cryptography.fernet import Fernet
 from portal import create_app
 from portal.config import ConfigError
 
-
 PRODUCTION = {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "s" * 40,
               "PORTAL_ENCRYPTION_KEY": Fernet.generate_key().decode(), "PORTAL_BASE_URL": "https://portal.example.com",
               "PORTAL_TRUSTED_HOSTS": '["portal.example.com"]', "PORTAL_MAIL_SERVER": "smtp.example.com",

@@ -1,6 +1,6 @@
 """TOTP rules: RFC 6238 vectors through our wrapper, the drift window, code shapes, key URI."""
 import base64
-from urllib.parse import parse_qs, urlsplit, unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 

@@ -18,6 +18,11 @@ def portal(tmp_path, database_url, clock):
 def person(portal):
     """A user with a registered authenticator who has made the first sign-in's choices, as after a first sign-in
     (that one goes through the pages in tests/browser/test_oidc_flows.py): (user, secret)."""
+    return make_person()
+
+
+def make_person():
+    """The `person` fixture's user, for a test with a Portal of its own: (user, secret)."""
     user = helpers.make_user(helpers.make_company("ACME Components"))
     secret = totp.new_secret()
     with helpers.context():

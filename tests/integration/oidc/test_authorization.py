@@ -6,8 +6,8 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from requests.utils import quote
 from authlib.integrations.base_client import OAuthError
+from requests.utils import quote
 
 from portal.models import LoginSession, User
 from tests import helpers

@@ -1,12 +1,19 @@
 """The authorization code flow end to end over HTTP: discovery, Portal's sign-in, the code, the tokens, the ID
 token checked against the published JWKS, UserInfo."""
+import html
+import re
+
+import pytest
 from authlib.oidc.discovery import OpenIDProviderMetadata
 
 from portal.infrastructure import links
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Passkey
 from portal.models_oidc import ACR
 from portal.services import mfa, recovery
 from tests import helpers
+from tests.integration.oidc.conftest import make_person
+from tests.oidc import Browser, LivePortal
+from tests.passkey_device import SoftPasskey
 
 
 def test_discovery_describes_the_provider_at_its_issuer(portal):
@@ -81,3 +88,32 @@ def test_audit_events_name_the_application_but_never_a_code_or_token(portal, per
     logged = " ".join(events.values())
     for secret in (answer.code, token["access_token"], token["refresh_token"], token["id_token"], app.secret):
         assert secret not in logged
+
+
+@pytest.fixture
+def named_portal(tmp_path, database_url, clock):
+    """Portal at http://localhost:PORT: passkeys need a host name (an IP address is no relying party id)."""
+    with LivePortal(tmp_path, database_url, host="localhost") as live:
+        yield live
+
+
+def test_amr_shows_a_passkey_with_the_password_and_alone(named_portal):
+    portal = named_portal
+    user, _ = make_person()
+    device = SoftPasskey(origin=portal.url)
+    Passkey.create(user=user, name="Laptop", **device.registered_as("aGFuZGxl"))
+    app, browser = portal.register(), Browser(portal)
+    page = browser.submit(browser.go(app.authorization_url()), user_id="jdoe", password=helpers.PASSWORD)
+    token = helpers.csrf_token(page.text)
+    options = browser.http.post(portal.url + "/sign-in/passkey/options", data={"csrf_token": token}, timeout=10)
+    answer = app.answer(browser.go("/sign-in/passkey", "POST", {"csrf_token": token,
+                                                                "credential": device.get(options.text)}))
+    assert app.verify(app.exchange(answer.code)["id_token"])["amr"] == ["pwd", "hwk"]
+    alone = Browser(portal)
+    page = alone.go(app.authorization_url())
+    token = helpers.csrf_token(page.text)
+    options = alone.http.post(portal.url + "/sign-in/passkey/start", data={"csrf_token": token}, timeout=10)
+    action = html.unescape(re.search(r'action="(/sign-in/with-passkey[^"]*)"', page.text).group(1))
+    assert action.startswith("/sign-in/with-passkey?next=/oidc/authorize")  # back to the application after it
+    answer = app.answer(alone.go(action, "POST", {"csrf_token": token, "credential": device.get(options.text)}))
+    assert app.verify(app.exchange(answer.code)["id_token"])["amr"] == ["hwk", "mfa"]
