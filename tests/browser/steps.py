@@ -71,9 +71,11 @@ def enroll_with_test_client(live_server, clock, user_id: str = USER_ID) -> str:
 # --- what the person sees -------------------------------------------------------------------------
 
 def expect_step(page, live_server, path: str, heading: str):
-    """The person is on the page at `path` with `heading` as its title."""
+    """The person is on the page at `path` with `heading` as its title, and its scripts have run (htmx listens
+    to what is typed next)."""
     expect(page).to_have_url(live_server.url + path)
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    page.wait_for_load_state()
 
 
 def expect_home(page, live_server, user_id: str = USER_ID, first_name: str = FIRST_NAME):

@@ -442,6 +442,7 @@ def test_contact_person_pages(axe, page, new_page, javascript, live_server, cloc
     axe.check(page, "contact person details")
 
     link(page, "Administration > Contact Person").click()
+    expect_step(page, live_server, "/admin/contacts", "Administration > Contact Person")
     page.get_by_label("Search", exact=True).fill("Mil")
     if not javascript:
         button(page, "Search").click()
