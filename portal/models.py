@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     BigIntegerField,
@@ -22,11 +23,13 @@ ROLE_USER = "user"
 ROLE_COMPANY_ADMIN = "company-admin"
 ROLE_SERVICE_CENTER = "service-center"
 ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER)
-ROLE_LABELS = {
-    ROLE_USER: "User",
-    ROLE_COMPANY_ADMIN: "Company Administrator",
-    ROLE_SERVICE_CENTER: "Service Center",
+ROLE_LABELS = {  # as pages show them, in the reader's language
+    ROLE_USER: _l("User"),
+    ROLE_COMPANY_ADMIN: _l("Company Administrator"),
+    ROLE_SERVICE_CENTER: _l("Service Center"),
 }
+ROLE_NAMES = {ROLE_USER: "User", ROLE_COMPANY_ADMIN: "Company Administrator",  # English: claims, the CLI
+              ROLE_SERVICE_CENTER: "Service Center"}
 
 
 class Company(BaseModel):
@@ -96,8 +99,8 @@ class User(UserMixin, BaseModel):
     @property
     def status_label(self) -> str:
         if not self.active:
-            return "Inactive"
-        return "Expired" if self.is_expired(clock.today()) else "Active"
+            return _("Inactive")
+        return _("Expired") if self.is_expired(clock.today()) else _("Active")
 
 
 class Authenticator(BaseModel):
@@ -201,8 +204,8 @@ CONTACT_PENDING = "pending"
 CONTACT_ACTIVE = "active"
 CONTACT_DECLINED = "declined"
 CONTACT_INACTIVE = "inactive"
-CONTACT_STATUSES = {CONTACT_PENDING: "Pending", CONTACT_ACTIVE: "Active", CONTACT_DECLINED: "Declined",
-                    CONTACT_INACTIVE: "Inactive"}
+CONTACT_STATUSES = {CONTACT_PENDING: _l("Pending"), CONTACT_ACTIVE: _l("Active"), CONTACT_DECLINED: _l("Declined"),
+                    CONTACT_INACTIVE: _l("Inactive")}
 
 
 class ContactPerson(BaseModel):

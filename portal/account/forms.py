@@ -1,5 +1,6 @@
 """Forms of the signed-in person's pages: shape of input only."""
 from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -11,18 +12,18 @@ _MAX_PASSWORD = 4096
 
 
 class DetailsForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=200),
+    first_name = StringField(_l("First name"), validators=[DataRequired(_l("Enter your first name.")), Length(max=200),
                                                       Rule(accounts.clean_first_name)],
                              render_kw={"autocomplete": "given-name"})
-    last_name = StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=200),
+    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter your last name.")), Length(max=200),
                                                     Rule(accounts.clean_last_name)],
                             render_kw={"autocomplete": "family-name"})
-    phone = StringField("Phone", validators=[Length(max=200), Rule(accounts.clean_phone)],
+    phone = StringField(_l("Phone"), validators=[Length(max=200), Rule(accounts.clean_phone)],
                         render_kw={"autocomplete": "tel", "type": "tel"})
 
 
 class CurrentPasswordMixin:
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
                                                                       Length(max=_MAX_PASSWORD)],
                                       render_kw={"autocomplete": "current-password"})
 
@@ -30,7 +31,7 @@ class CurrentPasswordMixin:
 class EmailForm(CurrentPasswordMixin, CodeForm):
     """A new address: the current password and a code first (a stolen session must not redirect the mail)."""
 
-    email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254),
+    email = StringField(_l("New e-mail address"), validators=[DataRequired(_l("Enter the new address.")), Length(max=254),
                                                           Rule(accounts.clean_email)],
                         render_kw={"autocomplete": "email", "type": "email"})
 
@@ -44,7 +45,7 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, CodeForm):
 
 
 class ReauthForm(CodeForm):
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=_MAX_PASSWORD)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=_MAX_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
 
 
@@ -57,5 +58,5 @@ class VersionForm(FlaskForm):
 class ConfirmEmailForm(FlaskForm):
     """Confirming a new address from its mailbox; the password only when an administrator started the change."""
 
-    password = PasswordField("Password", validators=[Length(max=_MAX_PASSWORD)],
+    password = PasswordField(_l("Password"), validators=[Length(max=_MAX_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})

@@ -3,7 +3,8 @@ import datetime as dt
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from portal import charts, clock, htmx
 from portal.account import bp
@@ -76,7 +77,7 @@ def profile_page():
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash("Your details have been saved.", "info")
+            flash(_("Your details have been saved."), "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/profile.html", form=form, email_form=EmailForm(formdata=None),
                            user=current_user)
@@ -96,8 +97,8 @@ def change_email():
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash(f"We have sent a confirmation link to {address}. Your address changes when you open it; "
-                  "until then the current one stays in use.", "info")
+            flash(_("We have sent a confirmation link to %(address)s. Your address changes when you open it; "
+                    "until then the current one stays in use.", address=address), "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/profile.html", form=DetailsForm(obj=current_user), email_form=form,
                            user=current_user)
@@ -120,7 +121,7 @@ def confirm_email(token):
                 return render_template("auth/link_unusable.html", message=error.message), 410
             form.password.errors.append(error.message)
         else:
-            flash("Your new e-mail address is confirmed.", "info")
+            flash(_("Your new e-mail address is confirmed."), "info")
             return redirect(url_for("account.home"), 303)
     return render_template("account/confirm_email.html", form=form, change=change,
                            ask_password=email_change.needs_password(change, signed_in))
@@ -140,7 +141,7 @@ def change_password():
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash("Your password has been changed. Your other sessions were signed out.", "info")
+            flash(_("Your password has been changed. Your other sessions were signed out."), "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/change_password.html", form=form)
 
@@ -174,8 +175,8 @@ def personal_settings():
         except ServiceError as error:
             flash(error.message, "error")
         else:
-            flash(Markup("Your choice has been saved. You can change it at any time in {}.").format(
-                Markup('<a href="{}">Personal Settings</a>').format(url_for("account.personal_settings"))), "info")
+            flash(Markup(_('Your choice has been saved. You can change it at any time in <a href="%(url)s">Personal '
+                           'Settings</a>.', url=escape(url_for("account.personal_settings")))), "info")
             return redirect((state.take_next() or url_for("account.home")) if first_time
                             else url_for("account.personal_settings"), 303)
     return render_template("account/personal_settings.html", document=document, form=form, user=current_user,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal import htmx
 from portal.admin import bp
@@ -12,9 +13,10 @@ from portal.web import show_error
 from portal.services import ServiceError, contacts
 
 ACTIONS = {
-    "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
-    "deactivate": ("Deactivate", contacts.deactivate, "The contact person is now inactive."),
-    "reactivate": ("Re-activate", contacts.reactivate, "The contact person is Pending; an activation e-mail was sent."),
+    "send": (_l("Send activation e-mail"), contacts.send_activation, _l("A new activation e-mail was sent.")),
+    "deactivate": (_l("Deactivate"), contacts.deactivate, _l("The contact person is now inactive.")),
+    "reactivate": (_l("Re-activate"), contacts.reactivate,
+                   _l("The contact person is Pending; an activation e-mail was sent.")),
 }
 
 
@@ -44,7 +46,7 @@ def new_contact():
             existing = getattr(error, "contact", None)  # an ExistingContact names the one to open instead
             show_error(form, error)
         else:
-            flash(f"{contact.full_name} was added and has been sent an activation e-mail.", "info")
+            flash(_("%(name)s was added and has been sent an activation e-mail.", name=contact.full_name), "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
     return render_template("admin/new_contact.html", form=form, existing=existing)
 
@@ -62,8 +64,8 @@ def contact_details(contact_id):
             existing = getattr(error, "contact", None)  # an ExistingContact names the one to open instead
             show_error(form, error)
         else:
-            flash("Saved. The new address must confirm by the activation e-mail." if "email" in changed
-                  else ("Saved." if changed else "Nothing changed."), "info")
+            flash(_("Saved. The new address must confirm by the activation e-mail.") if "email" in changed
+                  else (_("Saved.") if changed else _("Nothing changed.")), "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
     return render_template("admin/contact.html", form=form, contact=contact, history=contacts.history(contact),
                            action_form=ActionForm(), existing=existing)
@@ -77,17 +79,18 @@ def contact_action(contact_id, action):
     contact = _contact(contact_id)
     form = ActionForm()
     if action == "deactivate" and form.confirmed.data != "yes":
-        return render_template("confirm.html", form=form, subject=contact.full_name, title="Deactivate",
-                               explanation=f"{contact.full_name} is no longer shown as a contact person of your "
-                                           "company. Their history stays, and you can re-activate them later.",
+        return render_template("confirm.html", form=form, subject=contact.full_name, title=_("Deactivate"),
+                               explanation=_("%(name)s is no longer shown as a contact person of your company. "
+                                             "Their history stays, and you can re-activate them later.",
+                                             name=contact.full_name),
                                confirm_value="yes", danger=True,
                                cancel_url=url_for("admin.contact_details", contact_id=contact.id))
     if form.validate_on_submit():
-        _, run, done = ACTIONS[action]
+        _label, run, done = ACTIONS[action]
         try:
             run(current_user, contact)
         except ServiceError as error:
             flash(error.message, "error")
         else:
-            flash(done, "info")
+            flash(str(done), "info")
     return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)

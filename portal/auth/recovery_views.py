@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal.auth import bp, state
 from portal.auth.forms import BackupCodeForm, ConfirmForm, ForgotIdForm, NewPasswordForm, NewPasswordRequestForm, \
@@ -11,10 +12,10 @@ from portal.services import ServiceError, links, recovery
 from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
 from portal.web import client_ip, user_agent
 
-FORGOT_ID_SENT = ("If the address is registered, the User ID has been e-mailed to it. "
-                  "If no e-mail arrives, the address is not registered, or your mail system blocks our mail.")
-NEW_PASSWORD_SENT = ("If that User ID exists, we have sent an e-mail to the address registered for it, "
-                     "with a link to set a new password or the reason why there is none.")
+FORGOT_ID_SENT = _l("If the address is registered, the User ID has been e-mailed to it. "
+                    "If no e-mail arrives, the address is not registered, or your mail system blocks our mail.")
+NEW_PASSWORD_SENT = _l("If that User ID exists, we have sent an e-mail to the address registered for it, "
+                       "with a link to set a new password or the reason why there is none.")
 
 
 @bp.route("/sign-in/backup-code", methods=["GET", "POST"])
@@ -61,7 +62,7 @@ def recover(token):
             form.password.errors.append(error.message)
         else:
             state.begin(started)
-            flash("Your old authenticator has been removed. Register your new one now.", "info")
+            flash(_("Your old authenticator has been removed. Register your new one now."), "info")
             return redirect(url_for("auth.enroll_authenticator"), 303)
     return render_template("auth/recover.html", form=form, user=user, ask_password=ask_password)
 
@@ -76,7 +77,7 @@ def forgot_id():
         except ServiceError as error:
             form.email.errors.append(error.message)
         else:
-            return render_template("auth/request_sent.html", title="Forgot ID", message=FORGOT_ID_SENT)
+            return render_template("auth/request_sent.html", title=_("Forgot ID"), message=FORGOT_ID_SENT)
     return render_template("auth/forgot_id.html", form=form)
 
 
@@ -86,7 +87,7 @@ def request_new_password():
     form = NewPasswordRequestForm()
     if form.validate_on_submit():
         recovery.request_new_password(form.user_id.data, client_ip())
-        return render_template("auth/request_sent.html", title="New Password", message=NEW_PASSWORD_SENT)
+        return render_template("auth/request_sent.html", title=_("New Password"), message=NEW_PASSWORD_SENT)
     return render_template("auth/new_password.html", form=form)
 
 
@@ -106,7 +107,7 @@ def set_new_password(token):
             form.password.errors.append(error.message)
         else:
             state.end()
-            flash("Your password is saved. Sign in now: first you register your authenticator app." if welcome else
-                  "Your password has been changed. Sign in with it and a code from your authenticator app.", "info")
+            flash(_("Your password is saved. Sign in now: first you register your authenticator app.") if welcome else
+                  _("Your password has been changed. Sign in with it and a code from your authenticator app."), "info")
             return redirect(url_for("auth.sign_in"), 303)
     return render_template("auth/set_new_password.html", form=form, user=link.user, welcome=welcome)

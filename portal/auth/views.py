@@ -7,6 +7,7 @@ import qrcode
 import qrcode.image.svg
 from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from portal import htmx
@@ -30,7 +31,7 @@ def _step_url(login_session) -> str:
 
 def restart(message: str):
     state.end()
-    flash(message, "error")
+    flash(str(message), "error")
     return htmx.redirect(url_for("auth.sign_in"))
 
 
@@ -176,9 +177,9 @@ def download_backup_codes():
     if not codes:
         return redirect(url_for("auth.backup_codes"), 303)
     user = signed_in.user
-    text = (f"Backup codes for User ID {user.user_id}\n"
-            "Each code can be used once, instead of a code from your authenticator app.\n\n"
-            + "\n".join(codes) + "\n")
+    text = "\n".join([_("Backup codes for User ID %(user_id)s", user_id=user.user_id),
+                      _("Each code can be used once, instead of a code from your authenticator app."), "",
+                      *codes, ""])
     return Response(text, mimetype="text/plain",
                     headers={"Content-Disposition": 'attachment; filename="backup-codes.txt"'})
 
@@ -187,5 +188,5 @@ def download_backup_codes():
 def sign_out():
     was_signed_in = current_user.is_authenticated
     state.end()
-    flash("You have been signed out." if was_signed_in else "Sign-in cancelled.", "info")
+    flash(_("You have been signed out.") if was_signed_in else _("Sign-in cancelled."), "info")
     return htmx.redirect(url_for("auth.sign_in"))

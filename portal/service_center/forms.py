@@ -1,5 +1,6 @@
 """Service Center forms: every action carries the ticket reference of the request."""
 from flask_wtf import FlaskForm
+from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -10,22 +11,21 @@ from portal.validation import Rule
 
 
 class TicketForm(FlaskForm):
-    ticket = StringField("Ticket reference", validators=[DataRequired("Enter the ticket reference."), Length(max=200),
+    ticket = StringField(_l("Ticket reference"), validators=[DataRequired(_l("Enter the ticket reference.")), Length(max=200),
                                                          Rule(clean_ticket)])
     confirmed = HiddenField()
 
 
 class CompanyForm(TicketForm):
-    name = StringField("Company name", validators=[DataRequired("Enter the company name."), Length(max=200),
-                                                   Rule(lambda name: accounts.clean_name(name, "the company name",
-                                                                                         "name"))])
+    name = StringField(_l("Company name"), validators=[DataRequired(_l("Enter the company name.")), Length(max=200),
+                                                   Rule(accounts.clean_name)])
 
 
 class FirstAdminForm(TicketForm):
     """The same fields as a new user (portal.admin.forms), and the ticket."""
 
-    user_id = StringField("User ID", validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    first_name = StringField("First name", validators=FIRST_NAME)
-    last_name = StringField("Last name", validators=LAST_NAME)
-    email = StringField("E-mail address", validators=EMAIL, render_kw={"type": "email"})
-    phone = StringField("Phone", validators=PHONE, render_kw={"type": "tel"})
+    user_id = StringField(_l("User ID"), validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    first_name = StringField(_l("First name"), validators=FIRST_NAME)
+    last_name = StringField(_l("Last name"), validators=LAST_NAME)
+    email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
+    phone = StringField(_l("Phone"), validators=PHONE, render_kw={"type": "tel"})

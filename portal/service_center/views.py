@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal import htmx
 from portal.admin.audit_views import render_log
@@ -14,8 +15,8 @@ from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
 from portal.services import NotFound, ServiceError, admin, administrators, oidc_clients, service_center, user_search
 from portal.web import show_error
 
-ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
-           "send-password-reset": ("Send password reset", service_center.send_password_reset)}
+ACTIONS = {"reset-mfa": (_l("Reset MFA"), service_center.reset_mfa),
+           "send-password-reset": (_l("Send password reset"), service_center.send_password_reset)}
 
 
 def _target(user_id: str):
@@ -51,6 +52,7 @@ def user_action(user_id, action):
         abort(404)
     target = _target(user_id)
     title, run = ACTIONS[action]
+    title = str(title)
     confirmed = request.form.get("confirmed") == "yes"
     form = TicketForm() if confirmed else TicketForm(formdata=None)  # no "required" message before an answer
     if confirmed and form.validate_on_submit():
@@ -59,11 +61,13 @@ def user_action(user_id, action):
         except ServiceError as error:
             flash(error.message, "error")
         else:
-            flash(f"{title} done for {target.user_id} (ticket {form.ticket.data.strip()}).", "info")
+            flash(_("%(action)s done for %(user_id)s (ticket %(ticket)s).", action=title, user_id=target.user_id,
+                    ticket=form.ticket.data.strip()), "info")
         return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
     return render_template("confirm.html", form=form, subject=target.user_id, title=title, confirm_value="yes",
                            danger=action == "reset-mfa",
-                           explanation=f"{title} for {target.user_id} of {target.company.name}.",
+                           explanation=_("%(action)s for %(user_id)s of %(company)s.", action=title,
+                                         user_id=target.user_id, company=target.company.name),
                            ticket_required=True,
                            cancel_url=url_for("service_center.user_details", user_id=target.user_id))
 
@@ -78,7 +82,8 @@ def companies():
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash(f"Company {company.name} created. Now create its first Company Administrator.", "info")
+            flash(_("Company %(company)s created. Now create its first Company Administrator.",
+                    company=company.name), "info")
             return redirect(url_for("service_center.first_admin", company_id=company.id), 303)
     return render_template("service_center/companies.html", form=form,
                            companies=service_center.companies(request.args.get("q", "")))
@@ -96,8 +101,8 @@ def first_admin(company_id):
         except ServiceError as error:
             show_error(form, error)
         else:
-            flash(f"{user.user_id} is the Company Administrator of {company.name} and has been sent a link "
-                  "to choose a password.", "info")
+            flash(_("%(user_id)s is the Company Administrator of %(company)s and has been sent a link to choose a "
+                    "password.", user_id=user.user_id, company=company.name), "info")
             return redirect(url_for("service_center.user_details", user_id=user.user_id), 303)
     return render_template("service_center/first_admin.html", form=form, company=company,
                            has_admin=administrators.who_can_help(company.id).exists())

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from portal import clock
+from flask_babel import gettext as _, lazy_gettext as _l
+from portal import clock, i18n
 from portal.db import db
 from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLE_USER, AuditEvent, Company, User
 from portal.services import (NeedsConfirmation, NotFound, ServiceError, accounts, administrators, audit,
@@ -14,8 +15,8 @@ from portal.services import (NeedsConfirmation, NotFound, ServiceError, accounts
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
-OWN_EMAIL = ("Change your own e-mail address on your Profile page, where it is confirmed with your password and "
-             "a code.")
+OWN_EMAIL = _l("Change your own e-mail address on your Profile page, where it is confirmed with your password and "
+               "a code.")
 
 
 def user_of_company(company_id: int, user_id: str) -> User:
@@ -37,16 +38,16 @@ def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
              and after.get("valid_until", target.valid_until) >= today)
     others = administrators.active(target.company_id, today).where(User.id != target.id).exists()
     if not stays and not others:
-        raise ServiceError(f"{target.user_id} is the last active Company Administrator of the company. "
-                           "Make another user Company Administrator first.")
+        raise ServiceError(_("%(user_id)s is the last active Company Administrator of the company. "
+                             "Make another user Company Administrator first.", user_id=target.user_id))
 
 
 def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
     """More than two years ahead asks for confirmation (far-future dates are a security risk)."""
     two_years = accounts.years_later(today, 2)
     if value > two_years and not confirmed:
-        raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "
-                                "are a security risk; confirm to save it anyway.", "valid_until")
+        raise NeedsConfirmation(_("Valid Until %(date)s is more than two years ahead. Far-future dates are a "
+                                  "security risk; confirm to save it anyway.", date=i18n.day(value)), "valid_until")
 
 
 def clean_changes(values: dict) -> dict:
@@ -61,13 +62,13 @@ def clean_changes(values: dict) -> dict:
         cleaned["phone"] = accounts.clean_phone(values["phone"])
     if "role" in values:
         if values["role"] not in ADMIN_ROLES:
-            raise ServiceError("The role must be User or Company Administrator.", "role")
+            raise ServiceError(_("The role must be User or Company Administrator."), "role")
         cleaned["role"] = values["role"]
     if "active" in values:
         cleaned["active"] = bool(values["active"])
     if "valid_until" in values:
         if not isinstance(values["valid_until"], dt.date):
-            raise ServiceError("Valid Until must be a date.", "valid_until")
+            raise ServiceError(_("Valid Until must be a date."), "valid_until")
         cleaned["valid_until"] = values["valid_until"]
     return cleaned
 
@@ -109,7 +110,8 @@ def _save(admin: User, target: User, changed: dict, today: dt.date) -> None:
     audit.record("admin.user_updated", subject=target, actor=admin, before=before, after=changed)
     if changed.get("active") is False:
         sessions.end_all(target)
-        outbox.queue(target.email, "your User ID was deactivated", "account_deactivated", user=target, admin=admin)
+        outbox.queue(target.email, _l("your User ID was deactivated"), "account_deactivated", user=target,
+                     admin=admin)
 
 
 def _check_target(admin: User, target: User, ticket: str | None = None) -> None:
@@ -127,7 +129,7 @@ def reset_mfa(admin: User, target: User, ticket: str | None = None) -> None:
     with db.atomic():
         recovery.forget_authenticator(target)
         audit.record("admin.mfa_reset", subject=target, actor=admin, ticket=ticket)
-        outbox.queue(target.email, "your authenticator was reset", "mfa_reset", user=target, admin=admin)
+        outbox.queue(target.email, _l("your authenticator was reset"), "mfa_reset", user=target, admin=admin)
 
 
 def send_password_reset(admin: User, target: User, ticket: str | None = None) -> None:
@@ -136,7 +138,7 @@ def send_password_reset(admin: User, target: User, ticket: str | None = None) ->
     with db.atomic():
         token = links.issue(target, links.PASSWORD_RESET, data="unblock", kind=links.ADMIN_RESET)
         audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)
-        outbox.queue(target.email, "your link to set a new password", "new_password_link", user=target,
+        outbox.queue(target.email, _l("your link to set a new password"), "new_password_link", user=target,
                      link=links.external_url("auth.set_new_password", token=token),
                      lifetime=links.lifetime_words(links.ADMIN_RESET), by_admin=True)
 
@@ -151,8 +153,9 @@ def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt
     """Valid Until one year later."""
     new = _one_year_more(target, clock.today())
     if new is None:
-        raise ServiceError(f"Valid Until of {target.user_id} ({target.valid_until.isoformat()}) cannot be extended: "
-                           f"it may be at most {accounts.MAX_YEARS_AHEAD} years ahead.", "valid_until")
+        raise ServiceError(_("Valid Until of %(user_id)s (%(date)s) cannot be extended: it may be at most %(years)s "
+                             "years ahead.", user_id=target.user_id, date=i18n.day(target.valid_until),
+                             years=accounts.MAX_YEARS_AHEAD), "valid_until")
     update_user(admin, target, {"valid_until": new}, confirmed=confirmed)
     return new
 
@@ -186,9 +189,9 @@ def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> Ex
     targets = [t for t in found if _one_year_more(t, today)]
     risky = extension_needs_confirmation(targets)
     if risky and not confirmed:
-        raise NeedsConfirmation("With one more year, Valid Until of " + ", ".join(t.user_id for t in risky)
-                                + " would be more than two years ahead. Far-future dates are a security risk; "
-                                "confirm to extend anyway.")
+        raise NeedsConfirmation(_("With one more year, Valid Until of %(user_ids)s would be more than two years "
+                                  "ahead. Far-future dates are a security risk; confirm to extend anyway.",
+                                  user_ids=", ".join(t.user_id for t in risky)))
     with db.atomic():
         for target in targets:
             extend_valid_until(admin, target, confirmed=True)
@@ -198,7 +201,7 @@ def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> Ex
 
 def set_active(admin: User, target: User, active: bool) -> None:
     if target.id == admin.id and not active:
-        raise ServiceError("You cannot deactivate yourself; ask another Company Administrator.")
+        raise ServiceError(_("You cannot deactivate yourself; ask another Company Administrator."))
     update_user(admin, target, {"active": active})
 
 
@@ -214,7 +217,7 @@ def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
     """A new user of the admin's own company; a welcome mail links to setting a password."""
     role = values.get("role") or ROLE_USER
     if role not in ADMIN_ROLES:
-        raise ServiceError("The role must be User or Company Administrator.", "role")
+        raise ServiceError(_("The role must be User or Company Administrator."), "role")
     valid_until = values.get("valid_until") or accounts.default_valid_until(clock.today())
     accounts.check_valid_until(valid_until, clock.today())
     _check_valid_until(valid_until, clock.today(), confirmed)
@@ -229,7 +232,7 @@ def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
 
 def send_welcome(user: User, admin: User | None) -> None:
     token = links.issue(user, links.WELCOME)
-    outbox.queue(user.email, "your new User ID", "welcome", user=user, admin=admin,
+    outbox.queue(user.email, _l("your new User ID"), "welcome", user=user, admin=admin,
                  link=links.external_url("auth.set_new_password", token=token),
                  lifetime=links.lifetime_words(links.WELCOME))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from portal.db import db
 from portal.models import ConsentRecord, User
@@ -39,7 +40,7 @@ def document(kind: str) -> Document:
 def _parse(path: str, _mtime: int, _size: int) -> Document:
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    header, _, body = text.partition("\n\n")
+    header, _blank, body = text.partition("\n\n")
     fields = dict(line.split(":", 1) for line in header.splitlines() if ":" in line)
     version = fields.get("Version", "").strip()
     if not version:
@@ -59,7 +60,7 @@ def needs_personal_data_choice(user: User) -> bool:
 def _check_version(kind: str, version: str) -> str:
     current = document(kind).version
     if version != current:
-        raise ServiceError("The text changed while you were reading it. Please read the current version.")
+        raise ServiceError(_("The text changed while you were reading it. Please read the current version."))
     return current
 
 

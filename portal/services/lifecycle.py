@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from peewee import Value
 
-from portal import clock
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
+from portal import clock, i18n
 from portal.db import db
 from portal.models import AuditEvent, Company, JobLock, KnownBrowser, LoginSession, OutboxMessage, Token, User
 from portal.models_oidc import BackchannelLogout
@@ -115,8 +116,9 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
             mails = []
             for user in rows:
                 deadline = clock.months_before(user.activity_at, -12).date()
-                mails.append(outbox.render(user.email, f"sign in by {deadline} or User ID {user.user_id} will be "
-                                           "deactivated", "inactivity_warning", notice=True, user=user,
+                subject = _l("sign in by %(date)s or User ID %(user_id)s will be deactivated",
+                             date=i18n.lazy(i18n.day, deadline), user_id=user.user_id)
+                mails.append(outbox.render(user.email, subject, "inactivity_warning", notice=True, user=user,
                                            deadline=deadline, link=links.external_url("auth.sign_in")))
             outbox.queue_many(mails)
             _audit_rows("lifecycle.inactivity_warning", ids, now)
@@ -134,7 +136,8 @@ def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
             User.update(active=False).where(User.id.in_(ids) & due).execute()
             sessions.end_where(LoginSession.user.in_(ids))
             _audit_rows("lifecycle.deactivated_for_inactivity", ids, now)
-            outbox.queue_many([outbox.render(u.email, f"User ID {u.user_id} was deactivated on {now.date()}",
+            outbox.queue_many([outbox.render(u.email, _l("User ID %(user_id)s was deactivated on %(date)s",
+                                                         user_id=u.user_id, date=i18n.lazy(i18n.day, now.date())),
                                              "inactivity_deactivated", notice=True, user=u, today=now.date())
                                for u in rows])
         count += len(rows)
@@ -154,8 +157,10 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
         with db.atomic():
             for administrator in administrators.active(company.id, today):
                 earliest = expiring_users[0].valid_until
-                outbox.queue(administrator.email, f"{len(expiring_users)} User ID(s) of {company.name} expire from "
-                             f"{earliest}", "expiry_digest", notice=True, user=administrator, company=company,
+                subject = _nl("%(num)s User ID of %(company)s expires on %(date)s",
+                              "%(num)s User IDs of %(company)s expire from %(date)s", len(expiring_users),
+                              company=company.name, date=i18n.lazy(i18n.day, earliest))
+                outbox.queue(administrator.email, subject, "expiry_digest", notice=True, user=administrator, company=company,
                              users=expiring_users, link=links.external_url("admin.users", status="expiring"))
                 mails += 1
             User.update(expiry_notified_for=User.valid_until).where(expiring & (User.company == company.id)).execute()

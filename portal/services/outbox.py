@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from portal import clock
@@ -21,7 +22,8 @@ def render(to: str, subject: str, template: str, notice: bool = False, **context
     prefix of their own, so that nobody takes them for the notifications people configure themselves.
     Bodies are stored encrypted: a mail may hold a live link, and a database dump must not."""
     product = current_app.config["PRODUCT_NAME"]
-    subject = f"{product} account notice: {subject}" if notice else f"{product}: {subject}"
+    subject = (_("%(product)s account notice: %(subject)s", product=product, subject=subject) if notice
+               else f"{product}: {subject}")
     context.setdefault("user", None)
     context.setdefault("helper", who_helps(context["user"], product))
     text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
@@ -33,8 +35,9 @@ def render(to: str, subject: str, template: str, notice: bool = False, **context
 def who_helps(user, product: str) -> str:
     """Whom a mail tells its reader to turn to: a Company Administrator is not told to ask themselves."""
     if user is not None and getattr(user, "role", None) == ROLE_COMPANY_ADMIN:
-        return f"another Company Administrator of your company (or, if there is none, the {product} Service Center)"
-    return "your Company Administrator"
+        return _("another Company Administrator of your company (or, if there is none, the %(product)s Service "
+                 "Center)", product=product)
+    return _("your Company Administrator")
 
 
 def bodies(message: OutboxMessage) -> tuple[str, str | None]:

@@ -1,6 +1,7 @@
 """The person's own details: names and phone, e-mail address (confirmed by a link), password."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from portal import clock
 from portal.db import db
 from portal.models import LoginSession, User
@@ -35,7 +36,7 @@ def request_email_change(login_session: LoginSession, new_email: str, current_pa
     user = login_session.user
     address = accounts.clean_email(new_email)
     if address.lower() == user.email_key:
-        raise ServiceError("That is already your e-mail address.", "email")
+        raise ServiceError(_("That is already your e-mail address."), "email")
     accounts.check_address_free(user.company_id, address, user.id, name_holder=False)  # before a code is spent
     _confirm(login_session, current_password, code, ip, browser)
     email_change.request(user, address)
@@ -51,4 +52,4 @@ def change_password(login_session: LoginSession, current_password: str, code: st
     with db.atomic():
         accounts.store_password(user, new_password, keep=login_session)
         audit.record("password.changed", subject=user, actor=user)
-        outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=clock.now())
+        outbox.queue(user.email, _l("your password was changed"), "password_changed", user=user, when=clock.now())
