@@ -37,6 +37,7 @@ class Company(BaseModel):
     name_key = CharField(max_length=200, unique=True)  # casefolded name: one company per name
     created_at = DateTimeField(default=clock.now)
     expiry_digest_on = DateField(null=True)  # day of the last "Valid Until soon" digest to its administrators
+    time_zone = CharField(max_length=64, default="UTC")  # its users' time zone until they choose their own
 
     class Meta:
         table_name = "companies"
@@ -77,6 +78,8 @@ class User(UserMixin, BaseModel):
     terms_version = CharField(max_length=50, null=True)
     show_personal_data = BooleanField(null=True)  # None: not asked yet
     personal_data_version = CharField(max_length=50, null=True)
+    language = CharField(max_length=10, null=True)  # portal.i18n.LANGUAGES; None: as the browser asks
+    time_zone = CharField(max_length=64, null=True)  # an IANA zone; None: the company's
 
     class Meta:
         table_name = "users"
@@ -223,6 +226,7 @@ class ContactPerson(BaseModel):
     created_at = DateTimeField(default=clock.now)
     activation_token_hash = CharField(max_length=64, null=True, unique=True)  # the one usable link
     activation_expires_at = DateTimeField(null=True)
+    language = CharField(max_length=10, default="en")  # of the mails the contact person gets
 
     class Meta:
         table_name = "contact_persons"

@@ -1,10 +1,12 @@
 """Forms of the signed-in person's pages: shape of input only."""
 from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.forms import CodeForm, NewPasswordFields
+from portal import i18n
 from portal.services import accounts
 from portal.validation import Rule
 
@@ -12,6 +14,8 @@ _MAX_PASSWORD = 4096
 
 
 class DetailsForm(FlaskForm):
+    """Names, phone, and the language and time zone the person reads Portal in."""
+
     first_name = StringField(_l("First name"), validators=[DataRequired(_l("Enter your first name.")), Length(max=200),
                                                       Rule(accounts.clean_first_name)],
                              render_kw={"autocomplete": "given-name"})
@@ -20,6 +24,24 @@ class DetailsForm(FlaskForm):
                             render_kw={"autocomplete": "family-name"})
     phone = StringField(_l("Phone"), validators=[Length(max=200), Rule(accounts.clean_phone)],
                         render_kw={"autocomplete": "tel", "type": "tel"})
+    language = SelectField(i18n.LANGUAGE_LABEL, validators=[Rule(accounts.clean_language)], validate_choice=False)
+    time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False)
+
+    def __init__(self, *args, company_zone: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices(i18n.BROWSER_LANGUAGE)
+        self.time_zone.choices = [SelectChoice("", i18n.COMPANY_ZONE % {"zone": company_zone})] + zone_choices()
+
+
+def language_choices(empty=None) -> list[SelectChoice]:
+    """Each language by its own name; first an empty choice when `empty` names what it means."""
+    own = [SelectChoice(code, i18n.language_name(code)) for code in i18n.LANGUAGES]
+    return ([SelectChoice("", empty)] if empty is not None else []) + own
+
+
+def zone_choices() -> list[SelectChoice]:
+    """IANA time zones by name (Europe/Berlin): the same in every language, and what people look for."""
+    return [SelectChoice(zone, zone) for zone in i18n.zone_choices()]
 
 
 class CurrentPasswordMixin:

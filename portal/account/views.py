@@ -3,7 +3,7 @@ import datetime as dt
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
-from flask_babel import gettext as _
+from flask_babel import gettext as _, refresh
 from markupsafe import Markup, escape
 
 from portal import charts, clock, htmx
@@ -70,17 +70,23 @@ def _overview(company_id: int) -> list:
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile_page():
-    form = DetailsForm(obj=current_user)
+    form = _details_form()
     if form.validate_on_submit():
         try:
-            profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data)
+            profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data,
+                                   form.language.data, form.time_zone.data)
         except ServiceError as error:
             show_error(form, error)
         else:
+            refresh()  # the next words in the language and zone just chosen
             flash(_("Your details have been saved."), "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/profile.html", form=form, email_form=EmailForm(formdata=None),
                            user=current_user)
+
+
+def _details_form() -> DetailsForm:
+    return DetailsForm(obj=current_user, company_zone=current_user.company.time_zone)
 
 
 @bp.route("/profile/email", methods=["POST"])
@@ -100,7 +106,7 @@ def change_email():
             flash(_("We have sent a confirmation link to %(address)s. Your address changes when you open it; "
                     "until then the current one stays in use.", address=address), "info")
             return redirect(url_for("account.profile_page"), 303)
-    return render_template("account/profile.html", form=DetailsForm(obj=current_user), email_form=form,
+    return render_template("account/profile.html", form=_details_form(), email_form=form,
                            user=current_user)
 
 

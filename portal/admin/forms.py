@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal import clock
+from portal import clock, i18n
 from portal.models import CONTACT_STATUSES, ROLE_LABELS
 from portal.services import accounts
 from portal.services.admin import ADMIN_ROLES
@@ -56,15 +56,35 @@ class UserDetailsForm(FlaskForm):
     active = BooleanField(_l("Active"))
     valid_until = DateField(_l("Valid Until"), validators=[InputRequired(DATE_HINT), Rule(_valid_until)],
                             invalid_value_message=DATE_HINT, description=DATE_HINT,
-                      render_kw={"placeholder": "YYYY-MM-DD"})
+                            render_kw={"placeholder": "YYYY-MM-DD"})
     confirmed = HiddenField()
+
+
+class LanguageField(SelectField):
+    """The language of a person's mails (a new user until they choose on Profile; a contact person), by its own
+    name, the page's language first chosen."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(i18n.LANGUAGE_LABEL, validators=[Rule(accounts.clean_language)], validate_choice=False,
+                         default=i18n.current, **kwargs)
+
+
+def _with_languages(form):
+    from portal.account.forms import language_choices
+
+    form.language.choices = language_choices()
 
 
 class NewUserForm(UserDetailsForm):
     user_id = StringField(_l("User ID"), validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
     valid_until = DateField(_l("Valid Until"), validators=[Optional(), Rule(_valid_until)],
                             invalid_value_message=DATE_HINT, description=DATE_HINT,
-                      render_kw={"placeholder": "YYYY-MM-DD"})
+                            render_kw={"placeholder": "YYYY-MM-DD"})
+    language = LanguageField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_languages(self)
 
 
 class ActionForm(FlaskForm):
@@ -97,3 +117,8 @@ class ContactForm(FlaskForm):
     email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
     phone = StringField(_l("Phone"), validators=PHONE, render_kw={"type": "tel"})
     department = StringField(_l("Department"), validators=[Length(max=100)])
+    language = LanguageField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _with_languages(self)

@@ -178,7 +178,7 @@ def new_user():
     if request.method == "GET":
         form.active.data = True
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("user_id", *admin.EDITABLE)}
+        values = {name: getattr(form, name).data for name in ("user_id", "language", *admin.EDITABLE)}
         try:
             created = admin.create_user(current_user, values, confirmed=form.confirmed.data == "yes")
         except NeedsConfirmation as error:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from portal import htmx
+from portal import htmx, i18n
 from portal.auth import bp, state
 from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
 from portal.security import totp
@@ -187,6 +187,10 @@ def download_backup_codes():
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
     was_signed_in = current_user.is_authenticated
+    language = i18n.current()  # the sign-in page after it stays in the language the person reads
     state.end()
     flash(_("You have been signed out.") if was_signed_in else _("Sign-in cancelled."), "info")
-    return htmx.redirect(url_for("auth.sign_in"))
+    response = htmx.redirect(url_for("auth.sign_in"))
+    if was_signed_in and current_user.language:
+        i18n.remember(response, language)
+    return response

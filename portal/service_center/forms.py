@@ -1,10 +1,12 @@
 """Service Center forms: every action carries the ticket reference of the request."""
 from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.admin.forms import EMAIL, FIRST_NAME, LAST_NAME, PHONE, USER_ID
+from portal import i18n
+from portal.account.forms import language_choices, zone_choices
+from portal.admin.forms import EMAIL, FIRST_NAME, LAST_NAME, PHONE, USER_ID, LanguageField
 from portal.services import accounts
 from portal.services.service_center import clean_ticket
 from portal.validation import Rule
@@ -19,6 +21,12 @@ class TicketForm(FlaskForm):
 class CompanyForm(TicketForm):
     name = StringField(_l("Company name"), validators=[DataRequired(_l("Enter the company name.")), Length(max=200),
                                                    Rule(accounts.clean_name)])
+    time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False,
+                            default="UTC")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = zone_choices()
 
 
 class FirstAdminForm(TicketForm):
@@ -29,3 +37,8 @@ class FirstAdminForm(TicketForm):
     last_name = StringField(_l("Last name"), validators=LAST_NAME)
     email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
     phone = StringField(_l("Phone"), validators=PHONE, render_kw={"type": "tel"})
+    language = LanguageField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()

@@ -78,7 +78,8 @@ def companies():
     form = CompanyForm()
     if form.validate_on_submit():
         try:
-            company = service_center.create_company(current_user, form.name.data, form.ticket.data)
+            company = service_center.create_company(current_user, form.name.data, form.ticket.data,
+                                                    form.time_zone.data)
         except ServiceError as error:
             show_error(form, error)
         else:
@@ -95,7 +96,8 @@ def first_admin(company_id):
     company = Company.get_or_none(Company.id == company_id) or abort(404)
     form = FirstAdminForm()
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("user_id", "first_name", "last_name", "email", "phone")}
+        values = {name: getattr(form, name).data
+                  for name in ("user_id", "first_name", "last_name", "email", "phone", "language")}
         try:
             user = service_center.create_first_admin(current_user, company, values, form.ticket.data)
         except ServiceError as error:

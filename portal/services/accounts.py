@@ -124,6 +124,25 @@ def clean_last_name(value: str) -> str:
     return clean_name(value, "last_name")
 
 
+def clean_language(value: str | None) -> str | None:
+    """One of the languages Portal speaks, or None (empty): the browser's."""
+    if not value:
+        return None
+    if value not in i18n.LANGUAGES:
+        raise ServiceError(i18n.CHOOSE_LANGUAGE, "language")
+    return value
+
+
+def clean_time_zone(value: str | None) -> str | None:
+    """An IANA time zone (Europe/Berlin), or None (empty): the company's."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not i18n.is_zone(value):
+        raise ServiceError(i18n.CHOOSE_TIME_ZONE, "time_zone")
+    return value
+
+
 def clean_user_id(user_id: str) -> str:
     user_id = (user_id or "").strip()
     if not USER_ID_PATTERN.match(user_id):
@@ -175,12 +194,13 @@ def shared_addresses(company_id: int) -> dict[str, list[User]]:
     return found
 
 
-def create_company(name: str) -> Company:
-    """A new company; names are unique regardless of case."""
+def create_company(name: str, time_zone: str | None = None) -> Company:
+    """A new company (names are unique regardless of case), whose users see times in `time_zone` (UTC)."""
     name = clean_name(name, "name")
+    time_zone = clean_time_zone(time_zone) or "UTC"
     try:
         with db.atomic():
-            company = Company.create(name=name, name_key=name.casefold())
+            company = Company.create(name=name, name_key=name.casefold(), time_zone=time_zone)
             audit.record("company.created", company=company, name=name)
             return company
     except IntegrityError:
@@ -199,8 +219,10 @@ def find_company(name: str) -> Company | None:
 
 def create_user(*, company: Company, user_id: str, email: str, first_name: str, last_name: str,
                 role: str = "user", valid_until: dt.date | None = None, active: bool = True,
-                password: str | None = None, phone: str = "", actor: User | None = None) -> User:
-    """A new user; without a password the user cannot sign in until one is set."""
+                password: str | None = None, phone: str = "", actor: User | None = None,
+                language: str | None = None) -> User:
+    """A new user; without a password the user cannot sign in until one is set. `language`: of their mails
+    until they choose on Profile (None: as their browser asks, English for mail)."""
     user_id = clean_user_id(user_id)
     if role not in ROLES:
         raise ServiceError(_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), "role")
@@ -211,6 +233,7 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
     valid_until = valid_until or default_valid_until(today)
     check_valid_until(valid_until, today)
     user = User(company=company, role=role, active=active, valid_until=valid_until, phone=clean_phone(phone),
+                language=clean_language(language),
                 **with_keys({"user_id": user_id, "email": email, "first_name": first_name, "last_name": last_name}))
     if password is not None:
         check_password_policy(user, password)

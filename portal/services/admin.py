@@ -225,7 +225,8 @@ def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
         user = accounts.create_user(company=admin.company, user_id=values.get("user_id", ""),
                                     email=values.get("email", ""), first_name=values.get("first_name", ""),
                                     last_name=values.get("last_name", ""), phone=values.get("phone", ""),
-                                    role=role, valid_until=valid_until, actor=admin)
+                                    role=role, valid_until=valid_until, actor=admin,
+                                    language=values.get("language"))
         send_welcome(user, admin)
     return user
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _, lazy_gettext as _l
-from portal import clock
+from portal import clock, i18n
 from portal.db import db
 from portal.models import (CONTACT_ACTIVE, CONTACT_DECLINED, CONTACT_INACTIVE, CONTACT_PENDING, CONTACT_STATUSES,
                            Company, ContactEvent, ContactPerson, User)
@@ -63,6 +63,7 @@ def _clean(values: dict) -> dict:
         "email": accounts.clean_email(values.get("email")),
         "phone": accounts.clean_phone(values.get("phone")),
         "department": " ".join((values.get("department") or "").split())[:100],
+        "language": accounts.clean_language(values.get("language")) or i18n.SOURCE,
     }
     return {**cleaned, "last_name_key": cleaned["last_name"].lower(), "email_key": cleaned["email"].lower()}
 

@@ -108,7 +108,7 @@ def _audit_rows(event: str, ids: list[int], now: dt.datetime, details=None) -> N
 def warn_inactive(now: dt.datetime, renew, progress) -> int:
     count = 0
     due = _warn_due(now)
-    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
+    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.language, User.time_zone)
     for rows in _batches(due, User.activity_at, fields, renew, progress, "warned"):
         ids = [u.id for u in rows]
         with db.atomic():
@@ -129,7 +129,7 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
 def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
     count = 0
     due = _deactivation_due(now)
-    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company)
+    fields = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.language, User.time_zone)
     for rows in _batches(due, User.activity_at, fields, renew, progress, "deactivated"):
         ids = [u.id for u in rows]
         with db.atomic():

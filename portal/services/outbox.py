@@ -7,7 +7,7 @@ from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from portal import clock
+from portal import clock, i18n
 from portal.models import ROLE_COMPANY_ADMIN, OutboxMessage
 from portal.security import crypto
 from portal.services import queue as durable_queue
@@ -17,18 +17,22 @@ _URL = re.compile(r"https?://[^\s<>\"']+")
 MAX_ATTEMPTS = durable_queue.MAX_ATTEMPTS
 
 
-def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
-    """The outbox row for email/<template>.txt and its HTML twin. Account notices (lifecycle) get a subject
-    prefix of their own, so that nobody takes them for the notifications people configure themselves.
-    Bodies are stored encrypted: a mail may hold a live link, and a database dump must not."""
+def render(to: str, subject: str, template: str, notice: bool = False, reader=None, **context) -> dict:
+    """The outbox row for email/<template>.txt and its HTML twin, in the language and time zone of its reader
+    (the `user` it is for, else the `contact` person, unless `reader` says who; the subject is lazy for this).
+    Account notices (lifecycle) get a subject prefix of their own, so that nobody takes them for the
+    notifications people configure themselves. Bodies are stored encrypted: a mail may hold a live link, and a
+    database dump must not."""
     product = current_app.config["PRODUCT_NAME"]
-    subject = (_("%(product)s account notice: %(subject)s", product=product, subject=subject) if notice
-               else f"{product}: {subject}")
     context.setdefault("user", None)
-    context.setdefault("helper", who_helps(context["user"], product))
-    text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
+    with i18n.speaking_to(reader or context["user"] or context.get("contact")):
+        subject = (_("%(product)s account notice: %(subject)s", product=product, subject=subject) if notice
+                   else f"{product}: {subject}")
+        context.setdefault("helper", who_helps(context["user"], product))
+        text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
+        html = _html_twin(subject, text)
     return {"to_address": plain_address(to), "subject": subject, "body_text": crypto.encrypt(text),
-            "body_html": crypto.encrypt(_html_twin(subject, text)), "created_at": clock.now(),
+            "body_html": crypto.encrypt(html), "created_at": clock.now(),
             "next_attempt_at": clock.now()}
 
 

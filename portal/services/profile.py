@@ -8,12 +8,18 @@ from portal.models import LoginSession, User
 from portal.services import ServiceError, accounts, audit, email_change, outbox, reauth
 
 
-def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
+def update_details(user: User, first_name: str, last_name: str, phone: str, language: str | None = None,
+                   time_zone: str | None = None) -> User:
+    """Names, phone, and the language and time zone the person reads Portal in (None: the browser's language,
+    the company's zone)."""
     first_name = accounts.clean_first_name(first_name)
     last_name = accounts.clean_last_name(last_name)
     phone = accounts.clean_phone(phone)
-    before = {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone}
-    after = {"first_name": first_name, "last_name": last_name, "phone": phone}
+    language, time_zone = accounts.clean_language(language), accounts.clean_time_zone(time_zone)
+    before = {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone,
+              "language": user.language, "time_zone": user.time_zone}
+    after = {"first_name": first_name, "last_name": last_name, "phone": phone, "language": language,
+             "time_zone": time_zone}
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:
         with db.atomic():

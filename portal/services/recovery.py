@@ -130,7 +130,7 @@ def forgot_id(email: str) -> None:
         return
     with db.atomic():
         outbox.queue(users[0].email, _nl("your User ID", "your User IDs", len(users)), "forgot_id",
-                     users=users, today=clock.today())
+                     users=users, today=clock.today(), reader=users[0])
         for user in users:
             audit.record("recovery.forgot_id_sent", subject=user)
 

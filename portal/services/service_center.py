@@ -101,10 +101,10 @@ def operator_reset_mfa(user_id: str, ticket: str) -> User:
     return target
 
 
-def create_company(staff: User, name: str, ticket: str) -> Company:
+def create_company(staff: User, name: str, ticket: str, time_zone: str | None = None) -> Company:
     ticket = clean_ticket(ticket)
     with db.atomic():
-        company = accounts.create_company(name)
+        company = accounts.create_company(name, time_zone)
         audit.record("service_center.company_created", actor=staff, company=company, ticket=ticket)
     return company
 
@@ -119,7 +119,7 @@ def create_first_admin(staff: User, company: Company, values: dict, ticket: str)
         user = accounts.create_user(company=company, user_id=values.get("user_id", ""),
                                     email=values.get("email", ""), first_name=values.get("first_name", ""),
                                     last_name=values.get("last_name", ""), phone=values.get("phone", ""),
-                                    role=ROLE_COMPANY_ADMIN, actor=staff)
+                                    role=ROLE_COMPANY_ADMIN, actor=staff, language=values.get("language"))
         audit.record("service_center.first_admin_created", subject=user, actor=staff, ticket=ticket)
         admin.send_welcome(user, None)
     return user

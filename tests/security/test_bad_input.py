@@ -70,7 +70,8 @@ def people(app, company, clock):
         application = oidc_clients.create_client("Data Sheets", ["https://sheets.example/cb"]).client
     return clients, {"user_id": "jdoe", "contact_id": contact.id, "company_id": company.id,
                      "client_id": application.client_id,
-                     "session_id": LoginSession.select().first().id, "token": "A" * 43, "action": "reset-mfa"}
+                     "session_id": LoginSession.select().first().id, "token": "A" * 43, "action": "reset-mfa",
+                     "code": "de"}
 
 
 def in_path(value) -> str:
