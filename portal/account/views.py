@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from flask_babel import gettext as _, refresh
 from markupsafe import Markup, escape
 
-from portal import charts, clock, htmx
+from portal import charts, clock, htmx, i18n
 from portal.account import bp
 from portal.account.forms import ConfirmEmailForm, DetailsForm, EmailForm, PasswordChangeForm, VersionForm
 from portal.auth import state
@@ -155,7 +155,7 @@ def change_password():
 @bp.route("/terms", methods=["GET", "POST"])
 @login_required
 def terms():
-    document = consent.document(consent.TERMS)
+    document = consent.document(consent.TERMS, i18n.current())
     form = VersionForm()
     if form.validate_on_submit():
         try:
@@ -171,7 +171,7 @@ def terms():
 @bp.route("/personal-settings", methods=["GET", "POST"])
 @login_required
 def personal_settings():
-    document = consent.document(consent.PERSONAL_DATA)
+    document = consent.document(consent.PERSONAL_DATA, i18n.current())
     form = VersionForm()
     if form.validate_on_submit() and request.form.get("choice") in ("allow", "refuse"):
         first_time = current_user.show_personal_data is None

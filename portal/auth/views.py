@@ -8,7 +8,7 @@ import qrcode.image.svg
 from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from portal import htmx, i18n
 from portal.auth import bp, state
@@ -121,9 +121,8 @@ def second_factor(pending, form, check, page: str, fragment: str, **context):
 def _qr_svg(uri: str) -> Markup:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=4)
     svg = image.to_string(encoding="unicode")
-    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" '
-                                'class="qr" ', 1)
-    return Markup(svg)
+    label = escape(_("QR code to scan with your authenticator app"))
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" class="qr" ', 1))
 
 
 def _enroll_page(pending, form, push_url=None):

@@ -24,14 +24,29 @@ class Document:
     paragraphs: tuple[str, ...]
 
 
-def document(kind: str) -> Document:
-    """The current text: instance/<kind>.txt if the operator put one there, else the built-in one.
+def document(kind: str, language: str | None = None) -> Document:
+    """The current text: instance/<kind>.txt if the operator put one there, else the built-in one; in
+    `language` when there is a <kind>.<language>.txt beside it of the same version (a translation not yet
+    brought up to a new English version is not shown: whatever the language, accepting records one version).
 
     The file starts with "Version: ..." and "Title: ..." lines; paragraphs are separated by blank lines.
     """
-    path = os.path.join(current_app.instance_path, f"{kind}.txt")
-    if not os.path.exists(path):
-        path = os.path.join(_BUILT_IN, f"{kind}.txt")
+    english = _read(_path(kind))
+    if language and language != "en":
+        translated = _path(f"{kind}.{language}")
+        if os.path.exists(translated):
+            text = _read(translated)
+            if text.version == english.version:
+                return text
+    return english
+
+
+def _path(name: str) -> str:
+    path = os.path.join(current_app.instance_path, f"{name}.txt")
+    return path if os.path.exists(path) else os.path.join(_BUILT_IN, f"{name}.txt")
+
+
+def _read(path: str) -> Document:
     stat = os.stat(path)
     return _parse(path, stat.st_mtime_ns, stat.st_size)
 

@@ -25,6 +25,8 @@ from tests.browser.steps import (ADMIN_ID, BOTH, COMPANY, USER_ID, code_now, enr
                                  go_to_administration, link_in, make_admin, make_person, open_sign_in,
                                  password_step, read_key, register, sign_in, sign_in_as_admin, sign_out, verify,
                                  wait_for_mail, wrong_code)
+FORGOT_ID_SENT, NEW_PASSWORD_SENT, WRONG_CODE, WRONG_BACKUP_CODE, INVALID = (  # English, as the browser shows them
+    str(words) for words in (FORGOT_ID_SENT, NEW_PASSWORD_SENT, WRONG_CODE, WRONG_BACKUP_CODE, INVALID))
 
 pytestmark = [pytest.mark.browser, BOTH]
 
