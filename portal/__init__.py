@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app from defaults, PORTAL_* variables and `config` (tests pass overrides here)."""
-    from portal import cli, db, htmx, mail, observability, oidc, web
+    from portal import cli, db, htmx, i18n, mail, observability, oidc, web
     from portal import config as settings
     from portal.account import bp as account_bp
     from portal.admin import bp as admin_bp
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     db.init_app(app)
     observability.init_app(app)  # first: a request refused by CSRF or a rate limit is logged with its id too
+    i18n.init_app(app)
     web.init_app(app)  # before the blueprints: route converters, and the address audit events record
     csrf.init_app(app)
     limiter.init_app(app)

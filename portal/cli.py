@@ -13,7 +13,7 @@ from peewee import OperationalError
 
 from portal import clock
 from portal import db as database
-from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, ROLES, User
+from portal.models import ROLE_COMPANY_ADMIN, ROLE_NAMES, ROLE_SERVICE_CENTER, ROLES, User
 from portal.services import ServiceError, accounts, mfa
 
 DEMO_COMPANY = "Demo Supplier GmbH"
@@ -115,7 +115,7 @@ def create_user(company_name, user_id, email, first_name, last_name, role, passw
     user = accounts.create_user(company=company, user_id=user_id, email=email, first_name=first_name,
                                 last_name=last_name, role=role, valid_until=valid_until, active=not inactive,
                                 password=password)
-    click.echo(f"Created user {user.user_id} ({user.role_label}) in {company.name}, valid until {user.valid_until}.")
+    click.echo(f"Created user {user.user_id} ({ROLE_NAMES.get(user.role, user.role)}) in {company.name}, valid until {user.valid_until}.")
 
 
 @click.command("demo")

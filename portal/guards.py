@@ -6,6 +6,7 @@ import functools
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from flask_babel import lazy_gettext as _l
 
 from portal.auth import state
 from portal.extensions import login_manager
@@ -14,7 +15,7 @@ from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER
 from portal.services import NotFound, reauth
 from portal.web import client_ip
 
-ADMIN_REAUTH = "For your safety, enter your password and a code again before administrative changes."
+ADMIN_REAUTH = _l("For your safety, enter your password and a code again before administrative changes.")
 
 
 def _page_to_return_to() -> str:
@@ -31,7 +32,7 @@ def confirm_first(message: str):
     if request.method == "POST":
         fields = [(name, value) for name, values in request.form.lists() for value in values]
         reauth.keep_action(state.active(), request.path, page, fields)
-    flash(message, "info")
+    flash(str(message), "info")
     return redirect(url_for("account.reauthenticate", next=page), 303)
 
 

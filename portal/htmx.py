@@ -5,6 +5,7 @@ import secrets
 
 from flask import current_app, g, make_response, render_template, request, session
 from flask import redirect as plain_redirect
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -38,12 +39,13 @@ def render_once(page: str, fragment: str, context):
         return render(page, fragment, **context())
     template = fragment if is_fragment() else page
     pages = current_app.extensions.setdefault("portal_rendered_once", {})
-    body = pages.get(template)
+    key = (template, str(get_locale()))  # one page per language
+    body = pages.get(key)
     if body is None:
         real = g.pop("csrf_token", None)
         g.csrf_token = _TOKEN_MARK  # Flask-WTF hands out g.csrf_token as this request's token
         try:
-            body = pages[template] = render_template(template, **context())
+            body = pages[key] = render_template(template, **context())
         finally:
             g.pop("csrf_token", None)
             if real is not None:

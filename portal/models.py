@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     BigIntegerField,
@@ -23,11 +24,13 @@ ROLE_USER = "user"
 ROLE_COMPANY_ADMIN = "company-admin"
 ROLE_SERVICE_CENTER = "service-center"
 ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER)
-ROLE_LABELS = {
-    ROLE_USER: "User",
-    ROLE_COMPANY_ADMIN: "Company Administrator",
-    ROLE_SERVICE_CENTER: "Service Center",
+ROLE_LABELS = {  # as pages show them, in the reader's language
+    ROLE_USER: _l("User"),
+    ROLE_COMPANY_ADMIN: _l("Company Administrator"),
+    ROLE_SERVICE_CENTER: _l("Service Center"),
 }
+ROLE_NAMES = {ROLE_USER: "User", ROLE_COMPANY_ADMIN: "Company Administrator",  # English: claims, the CLI
+              ROLE_SERVICE_CENTER: "Service Center"}
 
 
 class Company(BaseModel):
@@ -35,6 +38,7 @@ class Company(BaseModel):
     name_key = CharField(max_length=200, unique=True)  # casefolded name: one company per name
     created_at = DateTimeField(default=clock.now)
     expiry_digest_on = DateField(null=True)  # day of the last "Valid Until soon" digest to its administrators
+    time_zone = CharField(max_length=64, default="UTC")  # its users' time zone until they choose their own
 
     class Meta:
         table_name = "companies"
@@ -75,6 +79,8 @@ class User(UserMixin, BaseModel):
     terms_version = CharField(max_length=50, null=True)
     show_personal_data = BooleanField(null=True)  # None: not asked yet
     personal_data_version = CharField(max_length=50, null=True)
+    language = CharField(max_length=10, null=True)  # portal.i18n.LANGUAGES; None: as the browser asks
+    time_zone = CharField(max_length=64, null=True)  # an IANA zone; None: the company's
 
     class Meta:
         table_name = "users"
@@ -97,8 +103,8 @@ class User(UserMixin, BaseModel):
     @property
     def status_label(self) -> str:
         if not self.active:
-            return "Inactive"
-        return "Expired" if self.is_expired(clock.today()) else "Active"
+            return _("Inactive")
+        return _("Expired") if self.is_expired(clock.today()) else _("Active")
 
 
 class Authenticator(BaseModel):
@@ -237,8 +243,8 @@ CONTACT_PENDING = "pending"
 CONTACT_ACTIVE = "active"
 CONTACT_DECLINED = "declined"
 CONTACT_INACTIVE = "inactive"
-CONTACT_STATUSES = {CONTACT_PENDING: "Pending", CONTACT_ACTIVE: "Active", CONTACT_DECLINED: "Declined",
-                    CONTACT_INACTIVE: "Inactive"}
+CONTACT_STATUSES = {CONTACT_PENDING: _l("Pending"), CONTACT_ACTIVE: _l("Active"), CONTACT_DECLINED: _l("Declined"),
+                    CONTACT_INACTIVE: _l("Inactive")}
 
 
 class ContactPerson(BaseModel):
@@ -256,6 +262,7 @@ class ContactPerson(BaseModel):
     created_at = DateTimeField(default=clock.now)
     activation_token_hash = CharField(max_length=64, null=True, unique=True)  # the one usable link
     activation_expires_at = DateTimeField(null=True)
+    language = CharField(max_length=10, default="en")  # of the mails the contact person gets
 
     class Meta:
         table_name = "contact_persons"

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from flask_babel import lazy_gettext as _l, ngettext
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
@@ -31,21 +32,25 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 ERRORS = {
-    400: ("The request could not be understood", "Please go back, reload the page and try again."),
-    403: ("Not allowed", "You do not have access to this page."),
-    404: ("Page not found", "There is no page at this address. Check the address or start from the home page."),
-    405: ("Not allowed", "This page cannot be used this way. Start again from the home page."),
-    413: ("Too much data", "What you sent is larger than this page accepts."),
-    429: ("Too many requests", "Please wait a minute and try again."),
-    500: ("Something went wrong", "The error has been logged. Please try again in a moment; "
-                                  "nothing you saved before has been lost."),
+    400: (_l("The request could not be understood"), _l("Please go back, reload the page and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"),
+          _l("There is no page at this address. Check the address or start from the home page.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way. Start again from the home page.")),
+    413: (_l("Too much data"), _l("What you sent is larger than this page accepts.")),
+    429: (_l("Too many requests"), _l("Please wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("The error has been logged. Please try again in a moment; "
+                                         "nothing you saved before has been lost.")),
 }
+# werkzeug compares the description it was raised with: the English words are the mark, the page translates.
 UNUSABLE_CHARACTER = ("What was sent holds a character that cannot be used here (such as a NUL character). "
                       "Please check what you entered and try again.")
-FORM_TOO_OLD = ("This page was open for a long time, so for your safety it has been loaded again. "
-                "Please enter what you were entering once more.")
-CSRF_MESSAGE = ("This form has expired or was not sent from this site. "
-                "Please go back, reload the page and try again.")
+UNUSABLE_CHARACTER_WORDS = _l("What was sent holds a character that cannot be used here (such as a NUL "
+                              "character). Please check what you entered and try again.")
+FORM_TOO_OLD = _l("This page was open for a long time, so for your safety it has been loaded again. "
+                  "Please enter what you were entering once more.")
+CSRF_MESSAGE = _l("This form has expired or was not sent from this site. "
+                  "Please go back, reload the page and try again.")
 
 
 def show_error(form, error, field: str | None = None) -> None:
@@ -129,7 +134,8 @@ def _security_headers(response):
 
 
 def error_page(status: int, message: str | None = None):
-    title, default = ERRORS.get(status, ERRORS[500])
+    title, default = (str(words) for words in ERRORS.get(status, ERRORS[500]))
+    message = str(message) if message else None
     try:
         body = render_template("errors/error.html", status=status, title=title, message=message or default)
     except Exception:  # the page itself needs the database (who is signed in); say it plainly without
@@ -141,7 +147,7 @@ def error_page(status: int, message: str | None = None):
 def _form_shown_again():
     """A form left open past its token's time (a sign-in tab left over lunch): the page again, with a word, and
     never what was typed (passwords and codes are not kept)."""
-    flash(FORM_TOO_OLD, "error")
+    flash(str(FORM_TOO_OLD), "error")
     again = request.full_path.rstrip("?") if "GET" in request.url_rule.methods else url_for("account.home")
     return htmx.redirect(again)
 
@@ -155,7 +161,7 @@ def _handle_http(error: HTTPException):
         stale = error.description in ("The CSRF token has expired.", "The CSRF session token is missing.")
         return _form_shown_again() if stale and request.url_rule is not None else error_page(400, CSRF_MESSAGE)
     if error.code == 400 and error.description == UNUSABLE_CHARACTER:
-        return error_page(400, UNUSABLE_CHARACTER)
+        return error_page(400, UNUSABLE_CHARACTER_WORDS)
     if error.code == 429:
         return _too_many_requests()
     if error.code is None or error.code < 400:
@@ -165,9 +171,15 @@ def _handle_http(error: HTTPException):
 
 def _too_many_requests():
     seconds = retry_after_seconds()
-    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
-    response = error_page(429, f"Too many attempts in a short time. For your safety, please wait {wait} "
-                               "and try again.")
+    if seconds < 120:
+        message = ngettext("Too many attempts in a short time. For your safety, please wait %(num)s second and "
+                           "try again.", "Too many attempts in a short time. For your safety, please wait %(num)s "
+                           "seconds and try again.", seconds)
+    else:
+        message = ngettext("Too many attempts in a short time. For your safety, please wait %(num)s minute and "
+                           "try again.", "Too many attempts in a short time. For your safety, please wait %(num)s "
+                           "minutes and try again.", (seconds + 59) // 60)
+    response = error_page(429, message)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -284,7 +296,7 @@ def unauthorized():
 
     message = state.ended_message()
     if message:
-        flash(message, "error")
+        flash(str(message), "error")
     if request.method == "GET":
         target = request.full_path.rstrip("?")
     else:

@@ -3,14 +3,18 @@ a real SMTP server, and helpers that sign people in with real TOTP codes."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import shutil
+import tempfile
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from cryptography.fernet import Fernet
 
 from portal import clock as portal_clock
-from portal import create_app
+from portal import ROOT, create_app
 from portal.db import db, migrate, open_database
 from portal.models import ALL_MODELS
 from portal.models_oidc import OIDC_MODELS
@@ -36,8 +40,23 @@ def pytest_configure(config):
         raise pytest.UsageError("CI=true but PORTAL_TEST_BROWSER is not 1: browser tests must run in CI.")
 
 
+@functools.cache
+def compiled_catalogs() -> str:
+    """The committed catalogs (translations/*/LC_MESSAGES/messages.po) compiled for this run, as `make` compiles
+    them: the tests read what is committed, whether or not make has run since the last change."""
+    target = tempfile.mkdtemp(prefix="portal-catalogs-")
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        code = po.parent.parent.name
+        out = os.path.join(target, code, "LC_MESSAGES")
+        os.makedirs(out)
+        with open(po, "rb") as source, open(os.path.join(out, "messages.mo"), "wb") as compiled:
+            write_mo(compiled, read_po(source, locale=code))
+    return target
+
+
 def make_config(tmp_path, database_url: str, **extra) -> dict:
     return {
+        "BABEL_TRANSLATION_DIRECTORIES": compiled_catalogs(),
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret-key",

@@ -230,3 +230,10 @@ def mail_html(message) -> str:
 
 def otpauth_secret(uri: str) -> str:
     return pyotp.parse_uri(uri).secret
+
+
+def shown(day) -> str:
+    """A date as English pages and mails show it (portal.i18n.day): "Apr 15, 2026"."""
+    from babel.dates import format_date
+
+    return format_date(day, "medium", locale="en")

@@ -1,6 +1,7 @@
 """Connected applications: what the person allowed each application, and withdrawing it."""
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from flask_babel import gettext as _
 
 from portal.account import bp
 from portal.account.forms import VersionForm
@@ -22,5 +23,6 @@ def withdraw_consent(client_id):
     if VersionForm().validate_on_submit():
         client = oidc.withdraw_consent(current_user, client_id, client_ip())
         if client is not None:
-            flash(f"{client.name} can no longer use your Portal sign-in. It asks you again next time.", "info")
+            flash(_("%(name)s can no longer use your Portal sign-in. It asks you again next time.", name=client.name),
+                  "info")
     return redirect(url_for("account.connected_applications"), 303)

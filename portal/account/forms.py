@@ -1,9 +1,12 @@
 """Forms of the signed-in person's pages: shape of input only."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.forms import CodeForm, NewPasswordFields
+from portal import i18n
 from portal.services import accounts, passkeys
 from portal.validation import Rule
 
@@ -11,18 +14,38 @@ _MAX_PASSWORD = 4096
 
 
 class DetailsForm(FlaskForm):
-    first_name = StringField("First name", validators=[DataRequired("Enter your first name."), Length(max=200),
+    """Names, phone, and the language and time zone the person reads Portal in."""
+
+    first_name = StringField(_l("First name"), validators=[DataRequired(_l("Enter your first name.")), Length(max=200),
                                                       Rule(accounts.clean_first_name)],
                              render_kw={"autocomplete": "given-name"})
-    last_name = StringField("Last name", validators=[DataRequired("Enter your last name."), Length(max=200),
+    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter your last name.")), Length(max=200),
                                                     Rule(accounts.clean_last_name)],
                             render_kw={"autocomplete": "family-name"})
-    phone = StringField("Phone", validators=[Length(max=200), Rule(accounts.clean_phone)],
+    phone = StringField(_l("Phone"), validators=[Length(max=200), Rule(accounts.clean_phone)],
                         render_kw={"autocomplete": "tel", "type": "tel"})
+    language = SelectField(i18n.LANGUAGE_LABEL, validators=[Rule(accounts.clean_language)], validate_choice=False)
+    time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False)
+
+    def __init__(self, *args, company_zone: str = "UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices(i18n.BROWSER_LANGUAGE)
+        self.time_zone.choices = [SelectChoice("", i18n.COMPANY_ZONE % {"zone": company_zone})] + zone_choices()
+
+
+def language_choices(empty=None) -> list[SelectChoice]:
+    """Each language by its own name; first an empty choice when `empty` names what it means."""
+    own = [SelectChoice(code, i18n.language_name(code)) for code in i18n.LANGUAGES]
+    return ([SelectChoice("", empty)] if empty is not None else []) + own
+
+
+def zone_choices() -> list[SelectChoice]:
+    """IANA time zones by name (Europe/Berlin): the same in every language, and what people look for."""
+    return [SelectChoice(zone, zone) for zone in i18n.zone_choices()]
 
 
 class CurrentPasswordMixin:
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password.")),
                                                                       Length(max=_MAX_PASSWORD)],
                                       render_kw={"autocomplete": "current-password"})
 
@@ -30,7 +53,7 @@ class CurrentPasswordMixin:
 class EmailForm(CurrentPasswordMixin, CodeForm):
     """A new address: the current password and a code first (a stolen session must not redirect the mail)."""
 
-    email = StringField("New e-mail address", validators=[DataRequired("Enter the new address."), Length(max=254),
+    email = StringField(_l("New e-mail address"), validators=[DataRequired(_l("Enter the new address.")), Length(max=254),
                                                           Rule(accounts.clean_email)],
                         render_kw={"autocomplete": "email", "type": "email"})
 
@@ -44,7 +67,7 @@ class PasswordChangeForm(CurrentPasswordMixin, NewPasswordFields, CodeForm):
 
 
 class ReauthForm(CodeForm):
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=_MAX_PASSWORD)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=_MAX_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
 
 
@@ -57,7 +80,7 @@ class VersionForm(FlaskForm):
 class ConfirmEmailForm(FlaskForm):
     """Confirming a new address from its mailbox; the password only when an administrator started the change."""
 
-    password = PasswordField("Password", validators=[Length(max=_MAX_PASSWORD)],
+    password = PasswordField(_l("Password"), validators=[Length(max=_MAX_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
 
 

@@ -1,6 +1,7 @@
 """Security page: the authenticator, backup codes and sessions of the signed-in person."""
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_babel import gettext as _, ngettext
 
 from portal import htmx
 from portal.account import bp
@@ -55,15 +56,15 @@ def replace_authenticator():
     if not reauth.is_fresh(state.active()):
         return _needs_reauth()
     if request.form.get("confirmed") != "yes":
-        return render_template("confirm.html", form=VersionForm(), subject="your authenticator",
-                               title="Delete OTP and register a new one", confirm_value="yes", danger=True,
-                               explanation="Your authenticator app and all your backup codes stop working at once, "
-                                           "your other sessions end, and you register a new app right away. Your "
-                                           "passkeys and security keys stay.",
+        return render_template("confirm.html", form=VersionForm(), subject=_("your authenticator"),
+                               title=_("Delete OTP and register a new one"), confirm_value="yes", danger=True,
+                               explanation=_("Your authenticator app and all your backup codes stop working at once, "
+                                             "your other sessions end, and you register a new app right away. Your "
+                                             "passkeys and security keys stay."),
                                cancel_url=url_for("account.security"))
     started = mfa_settings.replace_authenticator(state.active(), client_ip())
     state.begin(started)
-    flash("Your authenticator and backup codes were deleted. Register your new authenticator now.", "info")
+    flash(_("Your authenticator and backup codes were deleted. Register your new authenticator now."), "info")
     return redirect(url_for("auth.enroll_authenticator"), 303)
 
 
@@ -90,7 +91,7 @@ def sessions_page():
 def end_session(session_id):
     if VersionForm().validate_on_submit():
         mfa_settings.end_own_session(current_user, session_id)
-        flash("That session has been signed out.", "info")
+        flash(_("That session has been signed out."), "info")
     return htmx.redirect(url_for("account.sessions_page"))
 
 
@@ -99,5 +100,5 @@ def end_session(session_id):
 def end_other_sessions():
     if VersionForm().validate_on_submit():
         count = mfa_settings.end_other_sessions(state.active())
-        flash(f"{count} other session{'s' if count != 1 else ''} signed out.", "info")
+        flash(ngettext("%(num)s other session signed out.", "%(num)s other sessions signed out.", count), "info")
     return htmx.redirect(url_for("account.sessions_page"))

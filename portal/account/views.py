@@ -11,9 +11,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from flask_babel import gettext as _, refresh
+from markupsafe import Markup, escape
 
-from portal import charts, clock, htmx
+from portal import charts, clock, htmx, i18n
 from portal.account import bp
 from portal.account.forms import (
     ConfirmEmailForm,
@@ -89,14 +90,20 @@ def _overview(company_id: int) -> list:
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile_page():
-    form = DetailsForm(obj=current_user)
+    form = _details_form()
     if form.validate_on_submit():
         with service_errors(form):
-            profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data)
-            flash("Your details have been saved.", "info")
+            profile.update_details(current_user, form.first_name.data, form.last_name.data, form.phone.data,
+                                   form.language.data, form.time_zone.data)
+            refresh()  # the next words in the language and zone just chosen
+            flash(_("Your details have been saved."), "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/profile.html", form=form, email_form=EmailForm(formdata=None),
                            user=current_user)
+
+
+def _details_form() -> DetailsForm:
+    return DetailsForm(obj=current_user, company_zone=current_user.company.time_zone)
 
 
 @bp.route("/profile/email", methods=["POST"])
@@ -108,10 +115,10 @@ def change_email():
         with service_errors(form):
             address = profile.request_email_change(state.active(), form.email.data, form.current_password.data,
                                                    form.code.data, client_ip(), state.browser())
-            flash(f"We have sent a confirmation link to {address}. Your address changes when you open it; "
-                  "until then the current one stays in use.", "info")
+            flash(_("We have sent a confirmation link to %(address)s. Your address changes when you open it; "
+                    "until then the current one stays in use.", address=address), "info")
             return redirect(url_for("account.profile_page"), 303)
-    return render_template("account/profile.html", form=DetailsForm(obj=current_user), email_form=form,
+    return render_template("account/profile.html", form=_details_form(), email_form=form,
                            user=current_user)
 
 
@@ -124,7 +131,7 @@ def confirm_email(token):
     if form.validate_on_submit():
         with service_errors(form):
             email_change.confirm(token, signed_in, form.password.data, client_ip(), state.browser())
-            flash("Your new e-mail address is confirmed.", "info")
+            flash(_("Your new e-mail address is confirmed."), "info")
             return redirect(url_for("account.home"), 303)
     return render_template("account/confirm_email.html", form=form, change=change,
                            ask_password=email_change.needs_password(change, signed_in))
@@ -139,7 +146,7 @@ def change_password():
         with service_errors(form):
             profile.change_password(state.active(), form.current_password.data, form.code.data, form.password.data,
                                     client_ip(), state.browser())
-            flash("Your password has been changed. Your other sessions were signed out.", "info")
+            flash(_("Your password has been changed. Your other sessions were signed out."), "info")
             return redirect(url_for("account.profile_page"), 303)
     return render_template("account/change_password.html", form=form)
 
@@ -147,7 +154,7 @@ def change_password():
 @bp.route("/terms", methods=["GET", "POST"])
 @login_required
 def terms():
-    document = consent.document(consent.TERMS)
+    document = consent.document(consent.TERMS, i18n.current())
     form = VersionForm()
     if form.validate_on_submit():
         with service_errors():
@@ -160,15 +167,15 @@ def terms():
 @bp.route("/personal-settings", methods=["GET", "POST"])
 @login_required
 def personal_settings():
-    document = consent.document(consent.PERSONAL_DATA)
+    document = consent.document(consent.PERSONAL_DATA, i18n.current())
     form = VersionForm()
     if form.validate_on_submit() and request.form.get("choice") in ("allow", "refuse"):
         first_time = current_user.show_personal_data is None
         with service_errors():
             consent.set_personal_data(current_user, request.form["choice"] == "allow", form.version.data,
                                       client_ip())
-            flash(Markup("Your choice has been saved. You can change it at any time in {}.").format(
-                Markup('<a href="{}">Personal Settings</a>').format(url_for("account.personal_settings"))), "info")
+            flash(Markup(_('Your choice has been saved. You can change it at any time in <a href="%(url)s">Personal '
+                           'Settings</a>.', url=escape(url_for("account.personal_settings")))), "info")
             return redirect((state.take_next() or url_for("account.home")) if first_time
                             else url_for("account.personal_settings"), 303)
     return render_template("account/personal_settings.html", document=document, form=form, user=current_user,

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal import htmx, pagination
@@ -12,9 +14,10 @@ from portal.services import contacts
 from portal.web import service_errors
 
 ACTIONS = {
-    "send": ("Send activation e-mail", contacts.send_activation, "A new activation e-mail was sent."),
-    "deactivate": ("Deactivate", contacts.deactivate, "The contact person is now inactive."),
-    "reactivate": ("Re-activate", contacts.reactivate, "The contact person is Pending; an activation e-mail was sent."),
+    "send": (_l("Send activation e-mail"), contacts.send_activation, _l("A new activation e-mail was sent.")),
+    "deactivate": (_l("Deactivate"), contacts.deactivate, _l("The contact person is now inactive.")),
+    "reactivate": (_l("Re-activate"), contacts.reactivate,
+                   _l("The contact person is Pending; an activation e-mail was sent.")),
 }
 
 
@@ -40,7 +43,7 @@ def new_contact():
     if form.validate_on_submit():
         with service_errors(form) as failure:
             contact = contacts.create(current_user, form.data)
-            flash(f"{contact.full_name} was added and has been sent an activation e-mail.", "info")
+            flash(_("%(name)s was added and has been sent an activation e-mail.", name=contact.full_name), "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
         existing = getattr(failure.error, "contact", None)  # an ExistingContact names the one to open instead
     return render_template("admin/new_contact.html", form=form, existing=existing)
@@ -55,8 +58,8 @@ def contact_details(contact_id):
     if form.validate_on_submit():
         with service_errors(form) as failure:
             changed = contacts.update(current_user, contact, form.data)
-            flash("Saved. The new address must confirm by the activation e-mail." if "email" in changed
-                  else ("Saved." if changed else "Nothing changed."), "info")
+            flash(_("Saved. The new address must confirm by the activation e-mail.") if "email" in changed
+                  else (_("Saved.") if changed else _("Nothing changed.")), "info")
             return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
         existing = getattr(failure.error, "contact", None)
     return render_template("admin/contact.html", form=form, contact=contact, history=contacts.history(contact),
@@ -71,14 +74,15 @@ def contact_action(contact_id, action):
     contact = _contact(contact_id)
     form = ActionForm()
     if action == "deactivate" and form.confirmed.data != "yes":
-        return render_template("confirm.html", form=form, subject=contact.full_name, title="Deactivate",
-                               explanation=f"{contact.full_name} is no longer shown as a contact person of your "
-                                           "company. Their history stays, and you can re-activate them later.",
+        return render_template("confirm.html", form=form, subject=contact.full_name, title=_("Deactivate"),
+                               explanation=_("%(name)s is no longer shown as a contact person of your company. "
+                                             "Their history stays, and you can re-activate them later.",
+                                             name=contact.full_name),
                                confirm_value="yes", danger=True,
                                cancel_url=url_for("admin.contact_details", contact_id=contact.id))
     if form.validate_on_submit():
-        _, run, done = ACTIONS[action]
+        _label, run, done = ACTIONS[action]
         with service_errors():
             run(current_user, contact)
-            flash(done, "info")
+            flash(str(done), "info")
     return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
-from portal import htmx, pagination
+from portal import htmx, i18n, pagination
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.guards import company_admin, company_admin_form, in_own_company
@@ -53,23 +54,27 @@ def user_details(user_id):
 
 
 def _saved_message(changed: dict) -> str:
+    if "email_pending" in changed and len(changed) > 1:
+        return _("Saved. A confirmation link was sent to %(address)s: the address changes when its owner opens it.",
+                 address=changed["email_pending"])
     if "email_pending" in changed:
-        return (f"{'Saved. ' if len(changed) > 1 else ''}A confirmation link was sent to "
-                f"{changed['email_pending']}: the address changes when its owner opens it.")
-    return "Saved." if changed else "Nothing changed."
+        return _("A confirmation link was sent to %(address)s: the address changes when its owner opens it.",
+                 address=changed["email_pending"])
+    return _("Saved.") if changed else _("Nothing changed.")
 
 
 DANGEROUS = ("reset-mfa", "deactivate")  # shown and confirmed as what cannot simply be undone
 ACTIONS = {
-    "reset-mfa": ("Reset MFA", "This deletes the authenticator, all backup codes and all passkeys and security keys "
-                               "of {user} and signs out their sessions. They register a new authenticator at their "
-                               "next sign-in."),
-    "send-password-reset": ("Send password reset", "{user} gets an e-mail with a link to set a new password "
-                                                   "(valid {lifetime}). Using it also lifts a password block."),
-    "extend": ("Extend Valid Until by one year", "Valid Until of {user} moves one year ahead."),
-    "deactivate": ("Deactivate", "{user} can no longer sign in, and their sessions end. Their history stays."),
-    "activate": ("Activate", "{user} can sign in again (until Valid Until)."),
-    "end-sessions": ("End all sessions", "Every signed-in session of {user} ends at once."),
+    "reset-mfa": (_l("Reset MFA"), _l("This deletes the authenticator, all backup codes and all passkeys and security "
+                                      "keys of %(user)s and signs out their sessions. They register a new authenticator at their next sign-in.")),
+    "send-password-reset": (_l("Send password reset"), _l("%(user)s gets an e-mail with a link to set a new password "
+                                                          "(valid %(lifetime)s). Using it also lifts a password "
+                                                          "block.")),
+    "extend": (_l("Extend Valid Until by one year"), _l("Valid Until of %(user)s moves one year ahead.")),
+    "deactivate": (_l("Deactivate"), _l("%(user)s can no longer sign in, and their sessions end. Their history "
+                                        "stays.")),
+    "activate": (_l("Activate"), _l("%(user)s can sign in again (until Valid Until).")),
+    "end-sessions": (_l("End all sessions"), _l("Every signed-in session of %(user)s ends at once.")),
 }
 
 
@@ -83,7 +88,7 @@ def _actions(target) -> list[tuple[str, str, bool]]:
 
 
 def _confirm_page(form, target, action, explanation, confirm_value):
-    return render_template("confirm.html", form=form, subject=target.user_id, title=ACTIONS[action][0],
+    return render_template("confirm.html", form=form, subject=target.user_id, title=str(ACTIONS[action][0]),
                            explanation=explanation, confirm_value=confirm_value, danger=action in DANGEROUS,
                            cancel_url=url_for("admin.user_details", user_id=target.user_id))
 
@@ -91,17 +96,19 @@ def _confirm_page(form, target, action, explanation, confirm_value):
 def _run(action: str, target, confirmed: bool) -> str:
     if action == "reset-mfa":
         account_help.reset_mfa(current_user, target)
-        return "MFA has been reset. The user registers a new authenticator at the next sign-in."
+        return _("MFA has been reset. The user registers a new authenticator at the next sign-in.")
     if action == "send-password-reset":
         account_help.send_password_reset(current_user, target)
-        return f"A link to set a new password was sent to {target.email}."
+        return _("A link to set a new password was sent to %(address)s.", address=target.email)
     if action == "extend":
-        return f"Valid Until is now {admin.extend_valid_until(current_user, target, confirmed).isoformat()}."
+        return _("Valid Until is now %(date)s.", date=i18n.day(admin.extend_valid_until(current_user, target,
+                                                                                         confirmed)))
     if action in ("deactivate", "activate"):
         admin.set_active(current_user, target, action == "activate")
-        return f"{target.user_id} is now {'active' if action == 'activate' else 'inactive'}."
+        return (_("%(user_id)s is now active.", user_id=target.user_id) if action == "activate"
+                else _("%(user_id)s is now inactive.", user_id=target.user_id))
     count = account_help.end_sessions(current_user, target)
-    return f"{count} session{'s' if count != 1 else ''} ended."
+    return ngettext("%(num)s session ended.", "%(num)s sessions ended.", count)
 
 
 @bp.route("/users/<user_id>/<action>", methods=["POST"])
@@ -118,7 +125,7 @@ def user_action(user_id, action):
         if failure.confirmation:
             return _confirm_page(form, target, action, failure.confirmation, "far-future")
         return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
-    explanation = ACTIONS[action][1].format(user=target.user_id, lifetime=links.lifetime_words(links.ADMIN_RESET))
+    explanation = ACTIONS[action][1] % {"user": target.user_id, "lifetime": links.lifetime_words(links.ADMIN_RESET)}
     return _confirm_page(form, target, action, explanation, "yes")
 
 
@@ -129,7 +136,7 @@ def extend_selected():
     user_ids = request.form.getlist("user_id")
     form = ActionForm()
     if not user_ids:
-        flash("Tick the users to extend first.", "error")
+        flash(_("Tick the users to extend first."), "error")
         return redirect(url_for("admin.users", status="expiring"), 303)
     if form.validate_on_submit():
         with service_errors() as failure:
@@ -144,15 +151,18 @@ def extend_selected():
 
 def _extension_messages(result: admin.Extension):
     count = len(result.extended)
-    yield f"Valid Until extended by one year for {count} user{'s' if count != 1 else ''}.", "info"
+    yield ngettext("Valid Until extended by one year for %(num)s user.",
+                   "Valid Until extended by one year for %(num)s users.", count), "info"
     if result.at_limit:
-        yield ("Not extended, already as far ahead as allowed: " + ", ".join(u.user_id for u in result.at_limit)
-               + "."), "error"
+        yield _("Not extended, already as far ahead as allowed: %(user_ids)s.",
+                user_ids=", ".join(u.user_id for u in result.at_limit)), "error"
     if result.not_found:
-        yield "Not extended, no such user in your company: " + ", ".join(result.not_found) + ".", "error"
+        yield _("Not extended, no such user in your company: %(user_ids)s.",
+                user_ids=", ".join(result.not_found)), "error"
     if result.left_over:
-        yield (f"{result.left_over} more ticked users were not extended: at most {admin.BULK_LIMIT} at a time. "
-               "Tick them again."), "error"
+        yield ngettext("%(num)s more ticked user was not extended: at most %(limit)s at a time. Tick them again.",
+                       "%(num)s more ticked users were not extended: at most %(limit)s at a time. Tick them again.",
+                       result.left_over, limit=admin.BULK_LIMIT), "error"
 
 
 @bp.route("/new-user", methods=["GET", "POST"])
@@ -161,10 +171,11 @@ def new_user():
     form = NewUserForm()
     needs_confirmation = None
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("user_id", *admin.EDITABLE) if name in form}
+        values = {name: getattr(form, name).data for name in ("user_id", "language", *admin.EDITABLE) if name in form}
         with service_errors(form) as failure:
             created = admin.create_user(current_user, values, confirmed=form.confirmed.data == "yes")
-            flash(f"{created.user_id} was created and has been sent a link to choose a password.", "info")
+            flash(_("%(user_id)s was created and has been sent a link to choose a password.", user_id=created.user_id),
+                  "info")
             return redirect(url_for("admin.user_details", user_id=created.user_id), 303)
         needs_confirmation = failure.confirmation
     return render_template("admin/new_user.html", form=form, needs_confirmation=needs_confirmation)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.auth import bp, state
 from portal.auth.forms import (
@@ -18,10 +20,10 @@ from portal.ratelimits import by_email, by_link, by_session, by_user_id, limited
 from portal.services import recovery
 from portal.web import client_ip, service_errors, user_agent
 
-FORGOT_ID_SENT = ("If the address is registered, the User ID has been e-mailed to it. "
-                  "If no e-mail arrives, the address is not registered, or your mail system blocks our mail.")
-NEW_PASSWORD_SENT = ("If that User ID exists, we have sent an e-mail to the address registered for it, "
-                     "with a link to set a new password or the reason why there is none.")
+FORGOT_ID_SENT = _l("If the address is registered, the User ID has been e-mailed to it. "
+                    "If no e-mail arrives, the address is not registered, or your mail system blocks our mail.")
+NEW_PASSWORD_SENT = _l("If that User ID exists, we have sent an e-mail to the address registered for it, "
+                       "with a link to set a new password or the reason why there is none.")
 
 
 @bp.route("/sign-in/backup-code", methods=["GET", "POST"])
@@ -60,7 +62,7 @@ def recover(token):
             started = recovery.recover(token, pending, form.password.data, client_ip(), user_agent(),
                                        state.browser())
             state.begin(started)
-            flash("Your old authenticator has been removed. Register your new one now.", "info")
+            flash(_("Your old authenticator has been removed. Register your new one now."), "info")
             return redirect(url_for("auth.enroll_authenticator"), 303)
     return render_template("auth/recover.html", form=form, user=user, ask_password=ask_password)
 
@@ -72,7 +74,7 @@ def forgot_id():
     if form.validate_on_submit():
         with service_errors(form, "email"):
             recovery.forgot_id(form.email.data)
-            return render_template("auth/request_sent.html", title="Forgot ID", message=FORGOT_ID_SENT)
+            return render_template("auth/request_sent.html", title=_("Forgot ID"), message=FORGOT_ID_SENT)
     return render_template("auth/forgot_id.html", form=form)
 
 
@@ -82,7 +84,7 @@ def request_new_password():
     form = NewPasswordRequestForm()
     if form.validate_on_submit():
         recovery.request_new_password(form.user_id.data, client_ip())
-        return render_template("auth/request_sent.html", title="New Password", message=NEW_PASSWORD_SENT)
+        return render_template("auth/request_sent.html", title=_("New Password"), message=NEW_PASSWORD_SENT)
     return render_template("auth/new_password.html", form=form)
 
 
@@ -96,7 +98,7 @@ def set_new_password(token):
         with service_errors(form, "password"):
             recovery.set_new_password(token, form.password.data, client_ip())
             state.end()
-            flash("Your password is saved. Sign in now: first you register your authenticator app." if welcome else
-                  "Your password has been changed. Sign in with it and a code from your authenticator app.", "info")
+            flash(_("Your password is saved. Sign in now: first you register your authenticator app.") if welcome else
+                  _("Your password has been changed. Sign in with it and a code from your authenticator app."), "info")
             return redirect(url_for("auth.sign_in"), 303)
     return render_template("auth/set_new_password.html", form=form, user=link.user, welcome=welcome)

@@ -6,6 +6,7 @@ import re
 import secrets
 
 from flask import after_this_request, current_app, g, request, session
+from flask_babel import gettext as _, ngettext
 
 from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession
 from portal.security.tokens import hash_token
@@ -51,15 +52,20 @@ def ended_message() -> str | None:
         return None
     minutes = current_app.config["SESSION_IDLE_SECONDS"] // 60
     hours = current_app.config["SESSION_ABSOLUTE_SECONDS"] // 3600
-    return {
-        sessions.IDLE: f"You were signed out after {minutes} minutes without activity. Sign in again to go on "
-                       "where you were.",
-        sessions.SIGNED_IN_TOO_LONG: f"You were signed out: a sign-in lasts at most {hours} hours. Sign in again "
-                                     "to go on where you were.",
-        sessions.ENDED: "You were signed out: your session was ended from another browser or by a change to your "
-                        "account. Sign in again to go on.",
-        sessions.NOT_ALLOWED: "You were signed out: your User ID can no longer sign in.",
-    }.get(why, "Your sign-in has ended or took too long. Please sign in again.")
+    if why == sessions.IDLE:
+        return ngettext("You were signed out after %(num)s minute without activity. Sign in again to go on where "
+                        "you were.", "You were signed out after %(num)s minutes without activity. Sign in again to "
+                        "go on where you were.", minutes)
+    if why == sessions.SIGNED_IN_TOO_LONG:
+        return ngettext("You were signed out: a sign-in lasts at most %(num)s hour. Sign in again to go on where "
+                        "you were.", "You were signed out: a sign-in lasts at most %(num)s hours. Sign in again to "
+                        "go on where you were.", hours)
+    if why == sessions.ENDED:
+        return _("You were signed out: your session was ended from another browser or by a change to your "
+                 "account. Sign in again to go on.")
+    if why == sessions.NOT_ALLOWED:
+        return _("You were signed out: your User ID can no longer sign in.")
+    return _("Your sign-in has ended or took too long. Please sign in again.")
 
 
 def begin(started: sessions.Started, next_url: str | None = None) -> None:

@@ -7,9 +7,10 @@ import qrcode
 import qrcode.image.svg
 from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
-from portal import htmx
+from portal import htmx, i18n
 from portal.auth import bp, state
 from portal.auth.forms import CodeForm, ConfirmForm, EnrollForm, SignInForm
 from portal.ratelimits import by_session, by_user_id, limited
@@ -35,7 +36,7 @@ def verify_context(pending) -> dict:
 
 def restart(message: str):
     state.end()
-    flash(message, "error")
+    flash(str(message), "error")
     return htmx.redirect(url_for("auth.sign_in"))
 
 
@@ -124,9 +125,8 @@ def second_factor(pending, form, check, page: str, fragment: str, **context):
 def _qr_svg(uri: str) -> Markup:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=4)
     svg = image.to_string(encoding="unicode")
-    svg = svg.replace("<svg ", '<svg role="img" aria-label="QR code to scan with your authenticator app" '
-                                'class="qr" ', 1)
-    return Markup(svg)
+    label = escape(_("QR code to scan with your authenticator app"))
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" class="qr" ', 1))
 
 
 def _enroll_page(pending, form, push_url=None):
@@ -175,9 +175,9 @@ def download_backup_codes():
     if not codes:
         return redirect(url_for("auth.backup_codes"), 303)
     user = signed_in.user
-    text = (f"Backup codes for User ID {user.user_id}\n"
-            "Each code can be used once, instead of a code from your authenticator app.\n\n"
-            + "\n".join(codes) + "\n")
+    text = "\n".join([_("Backup codes for User ID %(user_id)s", user_id=user.user_id),
+                      _("Each code can be used once, instead of a code from your authenticator app."), "",
+                      *codes, ""])
     return Response(text, mimetype="text/plain",
                     headers={"Content-Disposition": 'attachment; filename="backup-codes.txt"'})
 
@@ -185,6 +185,10 @@ def download_backup_codes():
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
     was_signed_in = current_user.is_authenticated
+    language = i18n.current()  # the sign-in page after it stays in the language the person reads
     state.end()
-    flash("You have been signed out." if was_signed_in else "Sign-in cancelled.", "info")
-    return htmx.redirect(url_for("auth.sign_in"))
+    flash(_("You have been signed out.") if was_signed_in else _("Sign-in cancelled."), "info")
+    response = htmx.redirect(url_for("auth.sign_in"))
+    if was_signed_in and current_user.language:
+        i18n.remember(response, language)
+    return response

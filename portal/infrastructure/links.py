@@ -6,6 +6,8 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 
 from portal import clock
 from portal.models import Token, User
@@ -31,11 +33,16 @@ def lifetime(kind: str) -> dt.timedelta:
     return dt.timedelta(minutes=current_app.config[setting] * minutes)
 
 
-def lifetime_words(kind: str) -> str:
-    """How long a link of this kind works, as pages and mails say it: "15 minutes", "72 hours", "7 days"."""
+_UNIT_WORDS = {"minute": lambda n: ngettext("%(num)s minute", "%(num)s minutes", n),
+               "hour": lambda n: ngettext("%(num)s hour", "%(num)s hours", n),
+               "day": lambda n: ngettext("%(num)s day", "%(num)s days", n)}
+
+
+def lifetime_words(kind: str) -> LazyString:
+    """How long a link of this kind works, as pages and mails say it: "15 minutes", "72 hours", "7 days". Lazy: a
+    mail says it in its reader's language, which is chosen when the mail is written, after this is called."""
     setting, _minutes, unit = _LIFETIMES[kind]
-    count = current_app.config[setting]
-    return f"{count} {unit}{'s' if count != 1 else ''}"
+    return LazyString(lambda: _UNIT_WORDS[unit](current_app.config[setting]))
 
 
 def issue(user: User, purpose: str, data: str | None = None, kind: str | None = None) -> str:

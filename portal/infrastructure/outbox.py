@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from portal import clock
+from portal import clock, i18n
 from portal.infrastructure import queue as durable_queue
 from portal.models import ROLE_COMPANY_ADMIN, OutboxMessage
 from portal.security import crypto
@@ -29,29 +30,35 @@ def plain_address(email: str) -> str:
     email = (email or "").strip()
     local, _at, domain = email.partition("@")
     if not one_bare_address(email) or not local or not domain or "@" in domain or " " in email:
-        raise ServiceError("Enter one e-mail address, such as name@example.com.", "email")
+        raise ServiceError(_("Enter one e-mail address, such as name@example.com."), "email")
     return email
 
 
-def render(to: str, subject: str, template: str, notice: bool = False, **context) -> dict:
-    """The outbox row for email/<template>.txt and its HTML twin. Account notices (lifecycle) get a subject
-    prefix of their own, so that nobody takes them for the notifications people configure themselves.
-    Bodies are stored encrypted: a mail may hold a live link, and a database dump must not."""
+def render(to: str, subject: str, template: str, notice: bool = False, reader=None, **context) -> dict:
+    """The outbox row for email/<template>.txt and its HTML twin, in the language and time zone of its reader
+    (the `user` it is for, else the `contact` person, unless `reader` says who; the subject is lazy for this).
+    Account notices (lifecycle) get a subject prefix of their own, so that nobody takes them for the
+    notifications people configure themselves. Bodies are stored encrypted: a mail may hold a live link, and a
+    database dump must not."""
     product = current_app.config["PRODUCT_NAME"]
-    subject = f"{product} account notice: {subject}" if notice else f"{product}: {subject}"
     context.setdefault("user", None)
-    context.setdefault("helper", who_helps(context["user"], product))
-    text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
+    with i18n.speaking_to(reader or context["user"] or context.get("contact")):
+        subject = (_("%(product)s account notice: %(subject)s", product=product, subject=subject) if notice
+                   else f"{product}: {subject}")
+        context.setdefault("helper", who_helps(context["user"], product))
+        text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
+        html = _html_twin(subject, text)
     return {"to_address": plain_address(to), "subject": subject, "body_text": crypto.encrypt(text),
-            "body_html": crypto.encrypt(_html_twin(subject, text)), "created_at": clock.now(),
+            "body_html": crypto.encrypt(html), "created_at": clock.now(),
             "next_attempt_at": clock.now()}
 
 
 def who_helps(user, product: str) -> str:
     """Whom a mail tells its reader to turn to: a Company Administrator is not told to ask themselves."""
     if user is not None and getattr(user, "role", None) == ROLE_COMPANY_ADMIN:
-        return f"another Company Administrator of your company (or, if there is none, the {product} Service Center)"
-    return "your Company Administrator"
+        return _("another Company Administrator of your company (or, if there is none, the %(product)s Service "
+                 "Center)", product=product)
+    return _("your Company Administrator")
 
 
 def bodies(message: OutboxMessage) -> tuple[str, str | None]:

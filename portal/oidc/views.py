@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 
 from portal.auth import state
 from portal.extensions import csrf
@@ -49,8 +50,8 @@ def _ascii_parameters_only():
     if all(v.isascii() and v.isprintable() for v in values):
         return None
     if request.endpoint in PAGES:
-        return error_page(400, "The application's request holds characters that no request to Portal may hold. "
-                               "Go back to the application and try again, or tell its operator.")
+        return error_page(400, _("The application's request holds characters that no request to Portal may hold. "
+                                 "Go back to the application and try again, or tell its operator."))
     return jsonify(error="invalid_request", error_description="Parameters must be printable ASCII."), 400
 
 
@@ -177,9 +178,9 @@ def _error(error: OAuth2Error):
     if error.redirect_uri:
         response = server.with_issuer(_server().handle_error_response(None, error))
         return response if request.method == "GET" else _onward(response.location)
-    message = error.description or "The application sent a request Portal cannot accept."
-    return error_page(400, f"The application's sign-in request cannot be used: {message} "
-                           "Go back to the application and try again, or tell its operator.")
+    message = error.description or _("The application sent a request Portal cannot accept.")
+    return error_page(400, _("The application's sign-in request cannot be used: %(reason)s Go back to the "
+                             "application and try again, or tell its operator.", reason=message))
 
 
 @bp.errorhandler(429)
@@ -224,7 +225,8 @@ def end_session():
     try:
         logout = _server().validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return error_page(400, f"The sign-out request cannot be used: {error.description or error.error}.")
+        return error_page(400, _("The sign-out request cannot be used: %(reason)s.",
+                                 reason=error.description or error.error))
     signed_in = state.active()
     confirmed = request.method == "POST" and "confirm" in request.form
     if confirmed:
@@ -234,6 +236,6 @@ def end_session():
     response = _server().create_endpoint_response("end_session", logout)
     if response is not None:
         return _onward(response.location) if confirmed else response
-    flash("You have been signed out.", "info")
+    flash(_("You have been signed out."), "info")
     return redirect(url_for("auth.sign_in"), 303)
 

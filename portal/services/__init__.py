@@ -5,6 +5,7 @@ class ServiceError(Exception):
     """A rule was broken; the message is one sentence fit to show a person."""
 
     def __init__(self, message: str, field: str | None = None):
+        message = str(message)  # a lazy string is translated now, in the language of the request (English in the CLI)
         super().__init__(message)
         self.message = message
         self.field = field
@@ -21,8 +22,10 @@ class LinkUnusable(ServiceError):
 class NotFound(ServiceError):
     """No such record where the person may look (another company's records look the same: absent)."""
 
-    def __init__(self, message: str = "There is no such user in your company."):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        from flask_babel import gettext as _
+
+        super().__init__(message or _("There is no such user in your company."))
 
 
 class NeedsConfirmation(ServiceError):

@@ -7,9 +7,11 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError, fn
 
-from portal import clock
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import ROLES, Company, User
@@ -19,7 +21,7 @@ from portal.services.administrators import lock_company
 
 USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 _PHONE = re.compile(r"^[0-9+()./ -]{0,50}$")
-EMAIL_FORMAT = "Enter an e-mail address in the right format, like name@example.com."
+EMAIL_FORMAT = _l("Enter an e-mail address in the right format, like name@example.com.")
 
 
 def user_id_key(user_id: str) -> str:
@@ -59,56 +61,86 @@ def latest_valid_until(today: dt.date) -> dt.date:
 def check_valid_until(value: dt.date, today: dt.date) -> None:
     """Valid Until is today or a later day (access ends now by clearing Active) and at most ten years ahead."""
     if value < today:
-        raise ServiceError("Valid Until must be today or a later date, not a day in the past. To end access now, "
-                           "clear Active.", "valid_until")
+        raise ServiceError(_("Valid Until must be today or a later date, not a day in the past. To end access now, "
+                             "clear Active."), "valid_until")
     if value > latest_valid_until(today):
-        raise ServiceError(f"Valid Until can be at most {MAX_YEARS_AHEAD} years ahead, until "
-                           f"{latest_valid_until(today).isoformat()}.", "valid_until")
+        raise ServiceError(_("Valid Until can be at most %(years)s years ahead, until %(date)s.",
+                             years=MAX_YEARS_AHEAD, date=i18n.day(latest_valid_until(today))), "valid_until")
 
 
 def clean_email(email: str) -> str:
     """One plain address (no display name, no list), normalized; raises ServiceError otherwise."""
     email = (email or "").strip()
     if not outbox.one_bare_address(email):
-        raise ServiceError("Enter one e-mail address only, like name@example.com.", "email")
+        raise ServiceError(_("Enter one e-mail address only, like name@example.com."), "email")
     try:
         return validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
         raise ServiceError(EMAIL_FORMAT, "email") from None
 
 
-def clean_name(value: str, label: str, field: str) -> str:
-    """A name as people write it; `label` is how the message names it ("the first name")."""
+# Whole sentences per kind of name (a translation cannot build "Enter" + "the first name"): missing, too long.
+NAME_MESSAGES = {
+    "first_name": (_l("Enter the first name."),
+                   _l("The first name must be 100 characters or fewer, without line breaks.")),
+    "last_name": (_l("Enter the last name."),
+                  _l("The last name must be 100 characters or fewer, without line breaks.")),
+    "name": (_l("Enter the company name."),
+             _l("The company name must be 100 characters or fewer, without line breaks.")),
+}
+
+
+def clean_name(value: str, field: str = "name") -> str:
+    """A name as people write it; `field` is the kind of name (NAME_MESSAGES), which the messages name."""
+    missing, too_long = NAME_MESSAGES[field]
     value = unicodedata.normalize("NFC", (value or "").strip())
     if not value:
-        raise ServiceError(f"Enter {label}.", field)
+        raise ServiceError(missing, field)
     if len(value) > 100 or outbox.CONTROL_CHARACTERS.search(value):
-        raise ServiceError(f"{label[0].upper()}{label[1:]} must be 100 characters or fewer, without line breaks.",
-                           field)
+        raise ServiceError(too_long, field)
     return value
 
 
 def clean_first_name(value: str) -> str:
-    return clean_name(value, "the first name", "first_name")
+    return clean_name(value, "first_name")
 
 
 def clean_last_name(value: str) -> str:
-    return clean_name(value, "the last name", "last_name")
+    return clean_name(value, "last_name")
+
+
+def clean_language(value: str | None) -> str | None:
+    """One of the languages Portal speaks, or None (empty): the browser's."""
+    if not value:
+        return None
+    if value not in i18n.LANGUAGES:
+        raise ServiceError(i18n.CHOOSE_LANGUAGE, "language")
+    return value
+
+
+def clean_time_zone(value: str | None) -> str | None:
+    """An IANA time zone (Europe/Berlin), or None (empty): the company's."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not i18n.is_zone(value):
+        raise ServiceError(i18n.CHOOSE_TIME_ZONE, "time_zone")
+    return value
 
 
 def clean_user_id(user_id: str) -> str:
     user_id = (user_id or "").strip()
     if not USER_ID_PATTERN.match(user_id):
-        raise ServiceError("A User ID has 3 to 64 characters: letters, digits, dots, dashes or underscores, "
-                           "starting with a letter or digit, such as j.smith-2.", "user_id")
+        raise ServiceError(_("A User ID has 3 to 64 characters: letters, digits, dots, dashes or underscores, "
+                             "starting with a letter or digit, such as j.smith-2."), "user_id")
     return user_id
 
 
 def clean_phone(phone: str) -> str:
     phone = " ".join((phone or "").split())
     if not _PHONE.match(phone):
-        raise ServiceError("Enter a phone number with digits, spaces and + ( ) - . / only, such as "
-                           "+49 711 123 456.", "phone")
+        raise ServiceError(_("Enter a phone number with digits, spaces and + ( ) - . / only, such as "
+                             "+49 711 123 456."), "phone")
     return phone
 
 
@@ -126,9 +158,12 @@ def check_address_free(company_id: int, email: str, except_user_id: int | None =
     company locked (administrators.lock_company), so that two changes cannot both take one address."""
     holder = address_holder(company_id, email, except_user_id)
     if holder is not None:
-        who = f"{holder.full_name} ({holder.user_id})" if name_holder else "another active user of your company"
-        raise ServiceError(f"Accounts are personal: an e-mail address belongs to one active user of a company, and "
-                           f"{who} already has {email}.", "email")
+        if name_holder:
+            raise ServiceError(_("Accounts are personal: an e-mail address belongs to one active user of a company, "
+                                 "and %(name)s (%(user_id)s) already has %(email)s.", name=holder.full_name,
+                                 user_id=holder.user_id, email=email), "email")
+        raise ServiceError(_("Accounts are personal: an e-mail address belongs to one active user of a company, and "
+                             "another active user of your company already has %(email)s.", email=email), "email")
 
 
 def shared_addresses(company_id: int) -> dict[str, list[User]]:
@@ -144,16 +179,17 @@ def shared_addresses(company_id: int) -> dict[str, list[User]]:
     return found
 
 
-def create_company(name: str) -> Company:
-    """A new company; names are unique regardless of case."""
-    name = clean_name(name, "the company name", "name")
+def create_company(name: str, time_zone: str | None = None) -> Company:
+    """A new company (names are unique regardless of case), whose users see times in `time_zone` (UTC)."""
+    name = clean_name(name, "name")
+    time_zone = clean_time_zone(time_zone) or "UTC"
     try:
         with db.atomic():
-            company = Company.create(name=name, name_key=name.casefold())
+            company = Company.create(name=name, name_key=name.casefold(), time_zone=time_zone)
             audit.record("company.created", company=company, name=name)
             return company
     except IntegrityError:
-        raise ServiceError(f"A company named {name!r} already exists.", "name") from None
+        raise ServiceError(_("A company named “%(name)s” already exists.", name=name), "name") from None
 
 
 def operator_company() -> Company:
@@ -168,11 +204,13 @@ def find_company(name: str) -> Company | None:
 
 def create_user(*, company: Company, user_id: str, email: str, first_name: str, last_name: str,
                 role: str = "user", valid_until: dt.date | None = None, active: bool = True,
-                password: str | None = None, phone: str = "", actor: User | None = None) -> User:
-    """A new user; without a password the user cannot sign in until one is set."""
+                password: str | None = None, phone: str = "", actor: User | None = None,
+                language: str | None = None) -> User:
+    """A new user; without a password the user cannot sign in until one is set. `language`: of their mails
+    until they choose on Profile (None: as their browser asks, English for mail)."""
     user_id = clean_user_id(user_id)
     if role not in ROLES:
-        raise ServiceError(f"The role must be one of: {', '.join(ROLES)}.", "role")
+        raise ServiceError(_("The role must be one of: %(roles)s.", roles=", ".join(ROLES)), "role")
     email = clean_email(email)
     first_name = clean_first_name(first_name)
     last_name = clean_last_name(last_name)
@@ -180,6 +218,7 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
     valid_until = valid_until or default_valid_until(today)
     check_valid_until(valid_until, today)
     user = User(company=company, role=role, active=active, valid_until=valid_until, phone=clean_phone(phone),
+                language=clean_language(language),
                 **with_keys({"user_id": user_id, "email": email, "first_name": first_name, "last_name": last_name}))
     if password is not None:
         check_password_policy(user, password)
@@ -192,7 +231,7 @@ def create_user(*, company: Company, user_id: str, email: str, first_name: str, 
             user.save(force_insert=True)
             audit.record("user.created", subject=user, actor=actor, role=role)
     except IntegrityError:
-        raise ServiceError(f"The User ID {user_id!r} is already taken.", "user_id") from None
+        raise ServiceError(_("The User ID %(user_id)s is already taken.", user_id=user_id), "user_id") from None
     return user
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from portal import clock
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import (
@@ -28,8 +31,8 @@ from portal.services import (
 
 ADMIN_ROLES = (ROLE_USER, ROLE_COMPANY_ADMIN)  # the service-center role is never granted here
 EDITABLE = ("email", "first_name", "last_name", "phone", "role", "active", "valid_until")
-OWN_EMAIL = ("Change your own e-mail address on your Profile page, where it is confirmed with your password and "
-             "a code.")
+OWN_EMAIL = _l("Change your own e-mail address on your Profile page, where it is confirmed with your password and "
+               "a code.")
 
 
 def user_of_company(company_id: int, user_id: str) -> User:
@@ -51,16 +54,16 @@ def _keep_one_admin(target: User, after: dict, today: dt.date) -> None:
              and after.get("valid_until", target.valid_until) >= today)
     others = administrators.active(target.company_id, today).where(User.id != target.id).exists()
     if not stays and not others:
-        raise ServiceError(f"{target.user_id} is the last active Company Administrator of the company. "
-                           "Make another user Company Administrator first.")
+        raise ServiceError(_("%(user_id)s is the last active Company Administrator of the company. "
+                             "Make another user Company Administrator first.", user_id=target.user_id))
 
 
 def _check_valid_until(value: dt.date, today: dt.date, confirmed: bool) -> None:
     """More than two years ahead asks for confirmation (far-future dates are a security risk)."""
     two_years = accounts.years_later(today, 2)
     if value > two_years and not confirmed:
-        raise NeedsConfirmation(f"Valid Until {value.isoformat()} is more than two years ahead. Far-future dates "
-                                "are a security risk; confirm to save it anyway.", "valid_until")
+        raise NeedsConfirmation(_("Valid Until %(date)s is more than two years ahead. Far-future dates are a "
+                                  "security risk; confirm to save it anyway.", date=i18n.day(value)), "valid_until")
 
 
 def clean_changes(values: dict) -> dict:
@@ -75,13 +78,13 @@ def clean_changes(values: dict) -> dict:
         cleaned["phone"] = accounts.clean_phone(values["phone"])
     if "role" in values:
         if values["role"] not in ADMIN_ROLES:
-            raise ServiceError("The role must be User or Company Administrator.", "role")
+            raise ServiceError(_("The role must be User or Company Administrator."), "role")
         cleaned["role"] = values["role"]
     if "active" in values:
         cleaned["active"] = bool(values["active"])
     if "valid_until" in values:
         if not isinstance(values["valid_until"], dt.date):
-            raise ServiceError("Valid Until must be a date.", "valid_until")
+            raise ServiceError(_("Valid Until must be a date."), "valid_until")
         cleaned["valid_until"] = values["valid_until"]
     return cleaned
 
@@ -123,7 +126,8 @@ def _save(admin: User, target: User, changed: dict, today: dt.date) -> None:
     audit.record("admin.user_updated", subject=target, actor=admin, before=before, after=changed)
     if changed.get("active") is False:
         sessions.end_all(target)
-        outbox.queue(target.email, "your User ID was deactivated", "account_deactivated", user=target, admin=admin)
+        outbox.queue(target.email, _l("your User ID was deactivated"), "account_deactivated", user=target,
+                     admin=admin)
 
 
 def _one_year_more(target: User, today: dt.date) -> dt.date | None:
@@ -136,8 +140,9 @@ def extend_valid_until(admin: User, target: User, confirmed: bool = False) -> dt
     """Valid Until one year later."""
     new = _one_year_more(target, clock.today())
     if new is None:
-        raise ServiceError(f"Valid Until of {target.user_id} ({target.valid_until.isoformat()}) cannot be extended: "
-                           f"it may be at most {accounts.MAX_YEARS_AHEAD} years ahead.", "valid_until")
+        raise ServiceError(_("Valid Until of %(user_id)s (%(date)s) cannot be extended: it may be at most %(years)s "
+                             "years ahead.", user_id=target.user_id, date=i18n.day(target.valid_until),
+                             years=accounts.MAX_YEARS_AHEAD), "valid_until")
     update_user(admin, target, {"valid_until": new}, confirmed=confirmed)
     return new
 
@@ -171,9 +176,9 @@ def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> Ex
     targets = [t for t in found if _one_year_more(t, today)]
     risky = extension_needs_confirmation(targets)
     if risky and not confirmed:
-        raise NeedsConfirmation("With one more year, Valid Until of " + ", ".join(t.user_id for t in risky)
-                                + " would be more than two years ahead. Far-future dates are a security risk; "
-                                "confirm to extend anyway.")
+        raise NeedsConfirmation(_("With one more year, Valid Until of %(user_ids)s would be more than two years "
+                                  "ahead. Far-future dates are a security risk; confirm to extend anyway.",
+                                  user_ids=", ".join(t.user_id for t in risky)))
     with db.atomic():
         for target in targets:
             extend_valid_until(admin, target, confirmed=True)
@@ -183,7 +188,7 @@ def extend_many(admin: User, user_ids: list[str], confirmed: bool = False) -> Ex
 
 def set_active(admin: User, target: User, active: bool) -> None:
     if target.id == admin.id and not active:
-        raise ServiceError("You cannot deactivate yourself; ask another Company Administrator.")
+        raise ServiceError(_("You cannot deactivate yourself; ask another Company Administrator."))
     update_user(admin, target, {"active": active})
 
 
@@ -191,7 +196,7 @@ def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
     """A new user of the admin's own company; a welcome mail links to setting a password."""
     role = values.get("role") or ROLE_USER
     if role not in ADMIN_ROLES:
-        raise ServiceError("The role must be User or Company Administrator.", "role")
+        raise ServiceError(_("The role must be User or Company Administrator."), "role")
     valid_until = values.get("valid_until") or accounts.default_valid_until(clock.today())
     accounts.check_valid_until(valid_until, clock.today())
     _check_valid_until(valid_until, clock.today(), confirmed)
@@ -199,14 +204,15 @@ def create_user(admin: User, values: dict, confirmed: bool = False) -> User:
         user = accounts.create_user(company=admin.company, user_id=values.get("user_id", ""),
                                     email=values.get("email", ""), first_name=values.get("first_name", ""),
                                     last_name=values.get("last_name", ""), phone=values.get("phone", ""),
-                                    role=role, valid_until=valid_until, actor=admin)
+                                    role=role, valid_until=valid_until, actor=admin,
+                                    language=values.get("language"))
         send_welcome(user, admin)
     return user
 
 
 def send_welcome(user: User, admin: User | None) -> None:
     token = links.issue(user, links.WELCOME)
-    outbox.queue(user.email, "your new User ID", "welcome", user=user, admin=admin,
+    outbox.queue(user.email, _l("your new User ID"), "welcome", user=user, admin=admin,
                  link=links.external_url("auth.set_new_password", token=token),
                  lifetime=links.lifetime_words(links.WELCOME))
 

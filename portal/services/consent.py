@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from portal.db import db
 from portal.infrastructure import audit
@@ -24,14 +25,29 @@ class Document:
     paragraphs: tuple[str, ...]
 
 
-def document(kind: str) -> Document:
-    """The current text: instance/<kind>.txt if the operator put one there, else the built-in one.
+def document(kind: str, language: str | None = None) -> Document:
+    """The current text: instance/<kind>.txt if the operator put one there, else the built-in one; in
+    `language` when there is a <kind>.<language>.txt beside it of the same version (a translation not yet
+    brought up to a new English version is not shown: whatever the language, accepting records one version).
 
     The file starts with "Version: ..." and "Title: ..." lines; paragraphs are separated by blank lines.
     """
-    path = os.path.join(current_app.instance_path, f"{kind}.txt")
-    if not os.path.exists(path):
-        path = os.path.join(_BUILT_IN, f"{kind}.txt")
+    english = _read(_path(kind))
+    if language and language != "en":
+        translated = _path(f"{kind}.{language}")
+        if os.path.exists(translated):
+            text = _read(translated)
+            if text.version == english.version:
+                return text
+    return english
+
+
+def _path(name: str) -> str:
+    path = os.path.join(current_app.instance_path, f"{name}.txt")
+    return path if os.path.exists(path) else os.path.join(_BUILT_IN, f"{name}.txt")
+
+
+def _read(path: str) -> Document:
     stat = os.stat(path)
     return _parse(path, stat.st_mtime_ns, stat.st_size)
 
@@ -40,7 +56,7 @@ def document(kind: str) -> Document:
 def _parse(path: str, _mtime: int, _size: int) -> Document:
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    header, _, body = text.partition("\n\n")
+    header, _blank, body = text.partition("\n\n")
     fields = dict(line.split(":", 1) for line in header.splitlines() if ":" in line)
     version = fields.get("Version", "").strip()
     if not version:
@@ -60,7 +76,7 @@ def needs_personal_data_choice(user: User) -> bool:
 def _check_version(kind: str, version: str) -> str:
     current = document(kind).version
     if version != current:
-        raise ServiceError("The text changed while you were reading it. Please read the current version.")
+        raise ServiceError(_("The text changed while you were reading it. Please read the current version."))
     return current
 
 

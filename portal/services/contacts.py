@@ -4,7 +4,9 @@ The link (256 bits, stored hashed, single use, CONTACT_LINK_DAYS) is superseded 
 nothing until the person presses Activate or Decline."""
 from __future__ import annotations
 
-from portal import clock, pagination
+
+from flask_babel import gettext as _, lazy_gettext as _l
+from portal import clock, i18n, pagination
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import (
@@ -41,7 +43,7 @@ class ExistingContact(ServiceError):
 def of_company(company_id: int, contact_id: int) -> ContactPerson:
     contact = ContactPerson.get_or_none((ContactPerson.id == contact_id) & (ContactPerson.company == company_id))
     if contact is None:
-        raise NotFound("There is no such contact person in your company.")
+        raise NotFound(_("There is no such contact person in your company."))
     return contact
 
 
@@ -65,6 +67,7 @@ def _clean(values: dict) -> dict:
         "email": accounts.clean_email(values.get("email")),
         "phone": accounts.clean_phone(values.get("phone")),
         "department": " ".join((values.get("department") or "").split())[:100],
+        "language": accounts.clean_language(values.get("language")) or i18n.SOURCE,
     }
     return {**cleaned, "last_name_key": cleaned["last_name"].lower(), "email_key": cleaned["email"].lower()}
 
@@ -85,11 +88,11 @@ def _existing(company_id: int, email_key: str, except_id: int | None = None) -> 
 
 def _refuse_duplicate(existing: ContactPerson) -> None:
     if existing.status == CONTACT_ACTIVE:
-        raise ExistingContact(f"{existing.full_name} is already an active contact person with this e-mail "
-                              "address.", existing)
-    raise ExistingContact(f"{existing.full_name} ({existing.status_label}) already has this e-mail address. "
-                          "Re-activate that contact person instead: a new one would lose the data sheets "
-                          "assigned to the old.", existing)
+        raise ExistingContact(_("%(name)s is already an active contact person with this e-mail address.",
+                                name=existing.full_name), existing)
+    raise ExistingContact(_("%(name)s (%(status)s) already has this e-mail address. Re-activate that contact person "
+                            "instead: a new one would lose the data sheets assigned to the old.",
+                            name=existing.full_name, status=existing.status_label), existing)
 
 
 def create(admin_user: User, values: dict) -> ContactPerson:
@@ -113,7 +116,8 @@ def _send(contact: ContactPerson, actor: User | None) -> None:
         ContactPerson.id == contact.id).execute()
     contact.activation_token_hash, contact.activation_expires_at = token_hash, expires
     company = Company.get_by_id(contact.company_id)
-    outbox.queue(contact.email, f"please confirm you are a contact person of {company.name}", "contact_activation",
+    outbox.queue(contact.email, _l("please confirm you are a contact person of %(company)s", company=company.name),
+                 "contact_activation",
                  contact=contact, company=company, link=links.external_url("contacts.activate", token=token),
                  lifetime=links.lifetime_words(links.CONTACT_ACTIVATION), expires=expires)
     _history(contact, "activation_sent", actor, contact.email)
@@ -121,7 +125,7 @@ def _send(contact: ContactPerson, actor: User | None) -> None:
 
 def send_activation(admin_user: User, contact: ContactPerson) -> None:
     if contact.status == CONTACT_INACTIVE:
-        raise ServiceError("This contact person is inactive: re-activate them, which sends a new e-mail.")
+        raise ServiceError(_("This contact person is inactive: re-activate them, which sends a new e-mail."))
     with db.atomic():
         _send(contact, admin_user)
 
@@ -145,7 +149,7 @@ def update(admin_user: User, contact: ContactPerson, values: dict) -> dict:
             setattr(contact, key, value)
         _history(contact, "updated", admin_user, ", ".join(sorted(k for k in changed if not k.endswith("_key"))))
         if "email" in changed:
-            outbox.queue(old_email, "you are no longer the contact address", "contact_email_changed",
+            outbox.queue(old_email, _l("you are no longer the contact address"), "contact_email_changed",
                          contact=contact, company=contact.company)
             if old_status != CONTACT_INACTIVE:
                 _send(contact, admin_user)
@@ -169,8 +173,8 @@ def reactivate(admin_user: User, contact: ContactPerson) -> None:
         _send(contact, admin_user)
 
 
-UNUSABLE = ("This activation link has expired, has already been used, or was replaced by a newer one. "
-            "Please ask the Company Administrator who added you for a new activation e-mail.")
+UNUSABLE = _l("This activation link has expired, has already been used, or was replaced by a newer one. "
+              "Please ask the Company Administrator who added you for a new activation e-mail.")
 
 
 def by_link(token: str) -> ContactPerson:
@@ -198,8 +202,9 @@ def answer(token: str, activate: bool, ip: str = "") -> ContactPerson:
         contact.status = status
         _history(contact, "activated" if activate else "declined", None, ip)
         for administrator in administrators.active(contact.company_id):
-            outbox.queue(administrator.email, f"contact person {contact.full_name} "
-                         f"{'activated' if activate else 'declined'}", "contact_answered", user=administrator,
+            subject = (_l("contact person %(name)s activated", name=contact.full_name) if activate
+                       else _l("contact person %(name)s declined", name=contact.full_name))
+            outbox.queue(administrator.email, subject, "contact_answered", user=administrator,
                          contact=contact, activated=activate)
     return contact
 

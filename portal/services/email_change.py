@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import Token, User
 from portal.services import LinkUnusable, ServiceError, accounts, signin
 from portal.services.administrators import lock_company
 
-LINK_UNUSABLE = ("This link has expired or has already been used. Change the address again on your Profile page "
-                 "to get a new one.")
+LINK_UNUSABLE = _l("This link has expired or has already been used. Change the address again on your Profile page "
+                   "to get a new one.")
 
 
 def request(user: User, address: str, by: User | None = None) -> None:
@@ -25,10 +26,10 @@ def request(user: User, address: str, by: User | None = None) -> None:
         token = links.issue(user, links.EMAIL_CHANGE, data=data)
         audit.record("profile.email_change_requested" if by is None else "admin.email_change_requested",
                      subject=user, actor=by or user, before=user.email, after=address)
-        outbox.queue(address, "confirm your new e-mail address", "email_change_confirm", user=user,
+        outbox.queue(address, _l("confirm your new e-mail address"), "email_change_confirm", user=user,
                      new_email=address, link=links.external_url("account.confirm_email", token=token),
                      lifetime=links.lifetime_words(links.EMAIL_CHANGE))
-        outbox.queue(user.email, "a change of your e-mail address was requested", "email_change_notice",
+        outbox.queue(user.email, _l("a change of your e-mail address was requested"), "email_change_notice",
                      user=user, new_email=address, admin=by)
 
 
@@ -80,8 +81,8 @@ def confirm(token: str, signed_in: User | None = None, password: str = "", ip: s
     change = link(token)
     user = change.user
     if needs_password(change, signed_in) and not signin.password_matches(user, password, ip, browser):
-        raise ServiceError("The password is not correct. Enter the password of the User ID "
-                           f"{user.user_id}.", "password")
+        raise ServiceError(_("The password is not correct. Enter the password of the User ID %(user_id)s.",
+                             user_id=user.user_id), "password")
     with db.atomic():
         lock_company(user.company_id)
         if user.active:  # someone may have taken the address since the link was sent
@@ -93,6 +94,6 @@ def confirm(token: str, signed_in: User | None = None, password: str = "", ip: s
         user.email, user.email_key = change.address, change.address.lower()
         links.void_all(user)  # links sent to the old address must not outlive it
         audit.record("profile.email_changed", subject=user, actor=user, ip=ip, before=old, after=change.address)
-        outbox.queue(old, "your e-mail address was changed", "email_changed", user=user, old_email=old,
+        outbox.queue(old, _l("your e-mail address was changed"), "email_changed", user=user, old_email=old,
                      new_email=change.address)
     return user

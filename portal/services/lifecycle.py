@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from peewee import Value
 
-from portal import clock
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import links, outbox
 from portal.models import (
@@ -114,7 +115,8 @@ def _audit_rows(event: str, ids: list[int], now: dt.datetime, details=None) -> N
                                   AuditEvent.ip, AuditEvent.details]).execute()
 
 
-_MAILED = (User.user_id, User.email, User.first_name, User.last_name, User.company)  # what the mails show
+# what the mails show, and in which language and zone
+_MAILED = (User.user_id, User.email, User.first_name, User.last_name, User.company, User.language, User.time_zone)
 
 
 def _inactive_step(due, step: str, event: str, change, mail, now: dt.datetime, renew, progress) -> int:
@@ -136,8 +138,9 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
 
     def mail(user):
         deadline = clock.months_before(user.activity_at, -12).date()
-        return outbox.render(user.email, f"sign in by {deadline} or User ID {user.user_id} will be deactivated",
-                             "inactivity_warning", notice=True, user=user, deadline=deadline,
+        subject = _l("sign in by %(date)s or User ID %(user_id)s will be deactivated",
+                     date=i18n.lazy(i18n.day, deadline), user_id=user.user_id)
+        return outbox.render(user.email, subject, "inactivity_warning", notice=True, user=user, deadline=deadline,
                              link=links.external_url("auth.sign_in"))
 
     def warned(ids):
@@ -149,7 +152,8 @@ def deactivate_inactive(now: dt.datetime, renew, progress) -> int:
     due = _deactivation_due(now)
 
     def mail(user):
-        return outbox.render(user.email, f"User ID {user.user_id} was deactivated on {now.date()}",
+        return outbox.render(user.email, _l("User ID %(user_id)s was deactivated on %(date)s", user_id=user.user_id,
+                                            date=i18n.lazy(i18n.day, now.date())),
                              "inactivity_deactivated", notice=True, user=user, today=now.date())
 
     def deactivated(ids):
@@ -172,8 +176,10 @@ def digest_expiring(now: dt.datetime, renew, progress) -> tuple[int, int]:
         with db.atomic():
             for administrator in administrators.active(company.id, today):
                 earliest = expiring_users[0].valid_until
-                outbox.queue(administrator.email, f"{len(expiring_users)} User ID(s) of {company.name} expire from "
-                             f"{earliest}", "expiry_digest", notice=True, user=administrator, company=company,
+                subject = _nl("%(num)s User ID of %(company)s expires on %(date)s",
+                              "%(num)s User IDs of %(company)s expire from %(date)s", len(expiring_users),
+                              company=company.name, date=i18n.lazy(i18n.day, earliest))
+                outbox.queue(administrator.email, subject, "expiry_digest", notice=True, user=administrator, company=company,
                              users=expiring_users, link=links.external_url("admin.users", status="expiring"))
                 mails += 1
             User.update(expiry_notified_for=User.valid_until).where(expiring & (User.company == company.id)).execute()

@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from peewee import IntegrityError
 
-from portal import clock
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import audit, outbox
 from portal.models import (
@@ -22,11 +23,11 @@ from portal.models import (
 from portal.security import crypto, passwords, totp
 from portal.services import ServiceError, SignInRestart, sessions
 
-WRONG_CODE = "That code is not correct. Enter the 6-digit code your authenticator app shows now."
-CLOCK_HINT = (WRONG_CODE + " If your codes keep failing, check that your phone sets its date and time "
-              "automatically.")
-USED_CODE = "That code has already been used. Wait for the next code in your authenticator app."
-TOO_MANY = "Too many wrong codes. Please sign in again."
+WRONG_CODE = _l("That code is not correct. Enter the 6-digit code your authenticator app shows now.")
+CLOCK_HINT = _l("That code is not correct. Enter the 6-digit code your authenticator app shows now. If your codes keep "
+                "failing, check that your phone sets its date and time automatically.")
+USED_CODE = _l("That code has already been used. Wait for the next code in your authenticator app.")
+TOO_MANY = _l("Too many wrong codes. Please sign in again.")
 BACKUP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i to misread
 AMR = {"code": "otp", "enrollment": "otp", "backup code": "backup_code"}  # how -> the ID token's amr word
 
@@ -57,9 +58,9 @@ def enrollment_for(pending: LoginSession) -> Enrollment:
     return Enrollment(secret, totp.provisioning_uri(secret, pending.user.user_id, issuer), offers > 1)
 
 
-CODE_STEP_CLOSED = ("The code step of this User ID is closed after too many wrong codes. Sign in with a backup code "
-                    "or get a link by e-mail (\u201cLost your device?\u201d), or ask your Company Administrator to "
-                    "reset your MFA.")
+CODE_STEP_CLOSED = _l("The code step of this User ID is closed after too many wrong codes. Sign in with a backup "
+                      "code or get a link by e-mail (\u201cLost your device?\u201d), or ask your Company Administrator "
+                      "to reset your MFA.")
 
 
 def resting_until(user_id: int) -> dt.datetime | None:
@@ -69,7 +70,8 @@ def resting_until(user_id: int) -> dt.datetime | None:
 
 
 def resting_message(until: dt.datetime) -> str:
-    return f"Too many wrong codes were entered for this User ID. You can try again after {until:%H:%M} UTC."
+    return _("Too many wrong codes were entered for this User ID. You can try again after %(time)s.",
+             time=i18n.clock_time(until))
 
 
 def code_step_closed(user_id: int) -> bool:
@@ -136,10 +138,10 @@ def count_code_failure(user: User, ip: str, reason: str) -> None:
                      & User.code_step_closed_at.is_null()).execute())
     if closed:
         audit.record("mfa.code_step_closed", subject=user, ip=ip)
-        outbox.queue(user.email, "the code step of your User ID is closed", "code_step_closed", user=user)
+        outbox.queue(user.email, _l("the code step of your User ID is closed"), "code_step_closed", user=user)
     else:
         audit.record("mfa.code_step_blocked", subject=user, ip=ip, until=until)
-        outbox.queue(user.email, "too many wrong codes for your User ID", "code_step_blocked", user=user,
+        outbox.queue(user.email, _l("too many wrong codes for your User ID"), "code_step_blocked", user=user,
                      until=until)
 
 
@@ -193,7 +195,7 @@ def complete_sign_in(pending: LoginSession, ip: str, how: str = "code", factor: 
     the amr word when `how` alone does not tell it (a passkey: hwk or swk)."""
     started = sessions.promote(pending, factor or AMR[how])
     if started is None:
-        raise SignInRestart("This sign-in has already been completed or has ended. Please sign in again.")
+        raise SignInRestart(_("This sign-in has already been completed or has ended. Please sign in again."))
     now = clock.now()
     # A correct code or backup code: the count of wrong codes starts again, and a closed code step opens.
     User.update({User.last_sign_in_at: now, User.activity_at: now, **SECOND_FACTOR_CLEARED}).where(
@@ -207,7 +209,7 @@ def verify(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
     """Step 2b: a code from the registered authenticator completes the sign-in."""
     if not has_authenticator(pending.user):
         sessions.end(pending)
-        raise SignInRestart("Your authenticator has been reset. Please sign in again to register a new one.")
+        raise SignInRestart(_("Your authenticator has been reset. Please sign in again to register a new one."))
     reserve_attempt(pending)
     problem = check_code(pending.user, code)
     if problem:
@@ -219,9 +221,9 @@ def verify(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
 def clean_device_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ServiceError("Enter a device name, such as \u201cWork phone\u201d.", "device_name")
+        raise ServiceError(_("Enter a device name, such as \u201cWork phone\u201d."), "device_name")
     if len(name) > 100:
-        raise ServiceError("The device name must be at most 100 characters.", "device_name")
+        raise ServiceError(_("The device name must be at most 100 characters."), "device_name")
     return name
 
 
@@ -229,7 +231,7 @@ def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: s
     """Step 2a: the first correct code registers the authenticator, issues backup codes and signs in."""
     device_name = clean_device_name(device_name)
     if pending.enrollment_secret is None:
-        raise SignInRestart("This sign-in has ended. Please sign in again.")
+        raise SignInRestart(_("This sign-in has ended. Please sign in again."))
     reserve_attempt(pending)
     secret = crypto.decrypt(pending.enrollment_secret)
     step = totp.match_step(secret, code, clock.timestamp())
@@ -244,12 +246,12 @@ def confirm_enrollment(pending: LoginSession, device_name: str, code: str, ip: s
             started = complete_sign_in(pending, ip, "enrollment")
             show_new_backup_codes(started.login_session)
             audit.record("mfa.enrolled", subject=user, ip=ip, device_name=device_name)
-            outbox.queue(user.email, "a new authenticator was registered", "authenticator_registered",
+            outbox.queue(user.email, _l("a new authenticator was registered"), "authenticator_registered",
                          user=user, device_name=device_name, when=clock.now())
     except IntegrityError:
         sessions.end(pending)
-        raise SignInRestart("An authenticator was registered for this User ID in the meantime. "
-                            "Please sign in again.") from None
+        raise SignInRestart(_("An authenticator was registered for this User ID in the meantime. "
+                              "Please sign in again.")) from None
     return started
 
 

@@ -5,7 +5,8 @@ from functools import lru_cache
 
 import ua_parser
 
-from portal import clock
+from flask_babel import gettext as _, lazy_gettext as _l
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import audit, outbox
 from portal.models import LoginSession, User
@@ -22,7 +23,7 @@ def replace_authenticator(login_session: LoginSession, ip: str = "") -> sessions
         mfa.forget_authenticator(user, keep_passkeys=True)
         started = sessions.start_pending(user, ip, login_session.user_agent)
         audit.record("mfa.authenticator_deleted", subject=user, actor=user, ip=ip)
-        outbox.queue(user.email, "your authenticator was deleted", "authenticator_deleted", user=user,
+        outbox.queue(user.email, _l("your authenticator was deleted"), "authenticator_deleted", user=user,
                      when=clock.now())
     return started
 
@@ -34,7 +35,7 @@ def new_backup_codes(login_session: LoginSession, ip: str = "") -> None:
     with db.atomic():
         mfa.show_new_backup_codes(login_session)
         audit.record("mfa.backup_codes_regenerated", subject=user, actor=user, ip=ip)
-        outbox.queue(user.email, "new backup codes were made", "backup_codes_regenerated", user=user,
+        outbox.queue(user.email, _l("new backup codes were made"), "backup_codes_regenerated", user=user,
                      when=clock.now())
 
 
@@ -45,17 +46,24 @@ def own_sessions(user: User, current: LoginSession) -> list[LoginSession]:
     return sorted(found, key=lambda s: s.id != current.id)
 
 
-@lru_cache(maxsize=512)
 def browser_in_words(user_agent: str) -> str:
     """"Chrome 156 on Linux", "Mobile Safari 17 on iOS 17 (iPhone)", from the browser's User-Agent with
-    ua-parser's rules; "Unknown browser" when it says nothing known."""
+    ua-parser's rules; "Unknown browser" when it says nothing known. Names of browsers and systems stay as they
+    are; the words around them are the reader's."""
+    return _in_words(user_agent, i18n.current())
+
+
+@lru_cache(maxsize=512)
+def _in_words(user_agent: str, _language: str) -> str:
     found = ua_parser.parse(user_agent or "")
     browser = " ".join(filter(None, (found.user_agent.family, found.user_agent.major))) if found.user_agent else ""
     system = " ".join(filter(None, (found.os.family, found.os.major))) if found.os else ""
     device = found.device.family if found.device and found.device.family not in ("Other", "Spider") else ""
-    words = " on ".join(filter(None, (browser or ("Unknown browser" if system else ""), system)))
-    words = words or "Unknown browser"
-    return f"{words} ({device})" if device and device not in words else words
+    if browser and system:
+        words = _("%(browser)s on %(system)s", browser=browser, system=system)
+    else:
+        words = browser or (_("Unknown browser on %(system)s", system=system) if system else _("Unknown browser"))
+    return _("%(words)s (%(device)s)", words=words, device=device) if device and device not in words else words
 
 
 def end_own_session(user: User, session_id: int) -> None:

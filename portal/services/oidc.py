@@ -9,11 +9,12 @@ import datetime as dt
 import secrets
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit
-from portal.models import ROLE_LABELS, STAGE_ACTIVE, Company, LoginSession, User
+from portal.models import ROLE_NAMES, STAGE_ACTIVE, Company, LoginSession, User
 from portal.models_oidc import (
     AuthorizationCode,
     Client,
@@ -26,9 +27,9 @@ from portal.models_oidc import (
 from portal.security.tokens import hash_token
 from portal.services import backchannel, sessions
 
-SCOPE_WORDS = {"openid": "that you are signed in (an identifier that is not your User ID)",
-               "profile": "your name and User ID", "email": "your e-mail address",
-               "company": "your company and your role in it"}
+SCOPE_WORDS = {"openid": _l("that you are signed in (an identifier that is not your User ID)"),
+               "profile": _l("your name and User ID"), "email": _l("your e-mail address"),
+               "company": _l("your company and your role in it")}
 
 
 # --- who the person is to an application -------------------------------------------------------------
@@ -63,7 +64,7 @@ def claims(user: User, scope: str) -> dict:
         result.update(email=user.email, email_verified=True)
     if "company" in scopes:
         result.update(company_id=str(user.company_id), company_name=user.company.name, role=user.role,
-                      role_label=ROLE_LABELS.get(user.role, user.role))
+                      role_label=ROLE_NAMES.get(user.role, user.role))
     return result
 
 
@@ -272,4 +273,4 @@ def withdraw_consent(user: User, client_id: str, ip: str = "") -> Client | None:
 
 
 def describe_scope(scope: str) -> list[str]:
-    return [SCOPE_WORDS[s] for s in scope.split() if s in SCOPE_WORDS]
+    return [str(SCOPE_WORDS[s]) for s in scope.split() if s in SCOPE_WORDS]

@@ -1,6 +1,7 @@
 """The person's own details: names and phone, e-mail address (confirmed by a link), password."""
 from __future__ import annotations
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, outbox
@@ -8,12 +9,18 @@ from portal.models import LoginSession, User
 from portal.services import ServiceError, accounts, email_change, reauth
 
 
-def update_details(user: User, first_name: str, last_name: str, phone: str) -> User:
+def update_details(user: User, first_name: str, last_name: str, phone: str, language: str | None = None,
+                   time_zone: str | None = None) -> User:
+    """Names, phone, and the language and time zone the person reads Portal in (None: the browser's language,
+    the company's zone)."""
     first_name = accounts.clean_first_name(first_name)
     last_name = accounts.clean_last_name(last_name)
     phone = accounts.clean_phone(phone)
-    before = {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone}
-    after = {"first_name": first_name, "last_name": last_name, "phone": phone}
+    language, time_zone = accounts.clean_language(language), accounts.clean_time_zone(time_zone)
+    before = {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone,
+              "language": user.language, "time_zone": user.time_zone}
+    after = {"first_name": first_name, "last_name": last_name, "phone": phone, "language": language,
+             "time_zone": time_zone}
     changed = {k: v for k, v in after.items() if before[k] != v}
     if changed:
         with db.atomic():
@@ -36,7 +43,7 @@ def request_email_change(login_session: LoginSession, new_email: str, current_pa
     user = login_session.user
     address = accounts.clean_email(new_email)
     if address.lower() == user.email_key:
-        raise ServiceError("That is already your e-mail address.", "email")
+        raise ServiceError(_("That is already your e-mail address."), "email")
     accounts.check_address_free(user.company_id, address, user.id, name_holder=False)  # before a code is spent
     _confirm(login_session, current_password, code, ip, browser)
     email_change.request(user, address)
@@ -52,4 +59,4 @@ def change_password(login_session: LoginSession, current_password: str, code: st
     with db.atomic():
         accounts.store_password(user, new_password, keep=login_session)
         audit.record("password.changed", subject=user, actor=user)
-        outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=clock.now())
+        outbox.queue(user.email, _l("your password was changed"), "password_changed", user=user, when=clock.now())

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from portal import clock
 from portal.infrastructure import audit
@@ -17,11 +18,11 @@ from portal.services import ServiceError, SignInRestart, mfa, sessions, signin
 
 FRESH_FOR = dt.timedelta(minutes=10)
 ADMIN_FRESH_FOR = dt.timedelta(minutes=30)
-NEEDS_REAUTH = "For your safety, enter your password and a code again first."
-WRONG_PASSWORD = {"password": "The password is not correct.",
-                  "current_password": "The current password is not correct."}  # as each form labels it
-SIGNED_OUT = ("For your safety you have been signed out after too many wrong passwords or codes. "
-              "Please sign in again.")
+NEEDS_REAUTH = _l("For your safety, enter your password and a code again first.")
+WRONG_PASSWORD = {"password": _l("The password is not correct."),
+                  "current_password": _l("The current password is not correct.")}  # as each form labels it
+SIGNED_OUT = _l("For your safety you have been signed out after too many wrong passwords or codes. "
+                "Please sign in again.")
 
 
 def confirm_identity(login_session: LoginSession, password: str, code: str, ip: str = "",

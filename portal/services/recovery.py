@@ -4,8 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 
-from portal import clock
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
 from portal.models import LoginSession, User
@@ -19,18 +21,18 @@ from portal.services import (
     signin,
 )
 
-WRONG_BACKUP_CODE = "That backup code is not correct or has already been used."
-LINK_UNUSABLE = ("This link has expired or has already been used. Links work once, for {lifetime}; "
-                 "please ask for a new one.")
+WRONG_BACKUP_CODE = _l("That backup code is not correct or has already been used.")
+LINK_UNUSABLE = _l("This link has expired or has already been used. Links work once, for %(lifetime)s; "
+                   "please ask for a new one.")
 LOW_BACKUP_CODES = 2
-WRONG_PASSWORD = "The password is not correct."
-AUTHENTICATOR_PAUSED = ("A link by e-mail to register a new authenticator is not available for this User ID until "
-                        "{until}, because its password was set through an e-mailed link on {since}: one mailbox must "
-                        "never replace both the password and the authenticator. Sign in with a backup code, or ask "
-                        "your Company Administrator to reset your MFA.")
-PASSWORD_PAUSED = ("This link can no longer set a password: the authenticator of this User ID was replaced through "
-                   "an e-mailed link on {since}, and one mailbox must never replace both. Until {until}, ask your "
-                   "Company Administrator to send you a password reset.")
+WRONG_PASSWORD = _l("The password is not correct.")
+AUTHENTICATOR_PAUSED = _l("A link by e-mail to register a new authenticator is not available for this User ID until "
+                          "%(until)s, because its password was set through an e-mailed link on %(since)s: one mailbox "
+                          "must never replace both the password and the authenticator. Sign in with a backup code, or "
+                          "ask your Company Administrator to reset your MFA.")
+PASSWORD_PAUSED = _l("This link can no longer set a password: the authenticator of this User ID was replaced through "
+                     "an e-mailed link on %(since)s, and one mailbox must never replace both. Until %(until)s, ask "
+                     "your Company Administrator to send you a password reset.")
 
 
 def mail_recovery_paused_until(since: dt.datetime | None) -> dt.datetime | None:
@@ -43,7 +45,7 @@ def mail_recovery_paused_until(since: dt.datetime | None) -> dt.datetime | None:
 
 
 def _when(moment: dt.datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return i18n.when(moment)
 
 
 def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
@@ -57,7 +59,8 @@ def use_backup_code(pending: LoginSession, code: str, ip: str = "") -> sessions.
         started = mfa.complete_sign_in(pending, ip, "backup code")
         left = mfa.backup_codes_left(user)
         audit.record("mfa.backup_code_used", subject=user, ip=ip, left=left)
-        outbox.queue(user.email, f"a backup code was used ({left} left)", "backup_code_used", user=user,
+        outbox.queue(user.email, _nl("a backup code was used (%(num)s left)", "a backup code was used (%(num)s left)",
+                                     left), "backup_code_used", user=user,
                      left=left, low=left <= LOW_BACKUP_CODES, when=now)
     return started
 
@@ -71,14 +74,14 @@ def send_recovery_link(pending: LoginSession, ip: str = "") -> None:
         with db.atomic():
             audit.record("mfa.recovery_link_refused", subject=user, ip=ip, reason="password set by link",
                          until=paused_until)
-            outbox.queue(user.email, "no link to register a new authenticator yet", "recovery_paused", user=user,
+            outbox.queue(user.email, _l("no link to register a new authenticator yet"), "recovery_paused", user=user,
                          since=user.password_set_by_link_at, until=paused_until)
-        raise ServiceError(AUTHENTICATOR_PAUSED.format(until=_when(paused_until),
-                                                       since=_when(user.password_set_by_link_at)))
+        raise ServiceError(AUTHENTICATOR_PAUSED % {"until": _when(paused_until),
+                                                   "since": _when(user.password_set_by_link_at)})
     with db.atomic():
         token = links.issue(user, links.RECOVERY)
         audit.record("mfa.recovery_link_sent", subject=user, ip=ip)
-        outbox.queue(user.email, "your link to register a new authenticator", "recovery_link", user=user,
+        outbox.queue(user.email, _l("your link to register a new authenticator"), "recovery_link", user=user,
                      link=links.external_url("auth.recover", token=token),
                      lifetime=links.lifetime_words(links.RECOVERY))
 
@@ -87,7 +90,7 @@ def recovery_user(token: str) -> User:
     """The user a recovery link is for, if it is still usable (nothing is used up by looking)."""
     found = links.peek(token, links.RECOVERY)
     if found is None:
-        raise LinkUnusable(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
+        raise LinkUnusable(LINK_UNUSABLE % {"lifetime": links.lifetime_words(links.RECOVERY)})
     return found.user
 
 
@@ -107,7 +110,7 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
         raise SignInRestart(signin.NOT_ACTIVE if not user.active else signin.EXPIRED)
     with db.atomic():
         if links.redeem(token, links.RECOVERY) is None:
-            raise LinkUnusable(LINK_UNUSABLE.format(lifetime=links.lifetime_words(links.RECOVERY)))
+            raise LinkUnusable(LINK_UNUSABLE % {"lifetime": links.lifetime_words(links.RECOVERY)})
         mfa.forget_authenticator(user)
         now = clock.now()
         User.update(authenticator_recovered_by_link_at=now).where(User.id == user.id).execute()
@@ -127,8 +130,8 @@ def forgot_id(email: str) -> None:
         audit.record("recovery.forgot_id_sent", outcome="no user")  # the same writes either way
         return
     with db.atomic():
-        outbox.queue(users[0].email, "your User ID" if len(users) == 1 else "your User IDs", "forgot_id",
-                     users=users, today=clock.today())
+        outbox.queue(users[0].email, _nl("your User ID", "your User IDs", len(users)), "forgot_id",
+                     users=users, today=clock.today(), reader=users[0])
         for user in users:
             audit.record("recovery.forgot_id_sent", subject=user)
 
@@ -142,19 +145,19 @@ def request_new_password(user_id: str, ip: str = "") -> None:
         return
     with db.atomic():
         if user.password_blocked_at is not None:
-            outbox.queue(user.email, "your password is blocked", "new_password_blocked", user=user)
+            outbox.queue(user.email, _l("your password is blocked"), "new_password_blocked", user=user)
             reason = "blocked"
         elif not user.active or user.is_expired(clock.today()):
-            outbox.queue(user.email, "New Password is not applicable for your User ID",
+            outbox.queue(user.email, _l("New Password is not applicable for your User ID"),
                          "new_password_not_applicable", user=user)
             reason = "inactive or expired"
         elif paused_until := mail_recovery_paused_until(user.authenticator_recovered_by_link_at):
-            outbox.queue(user.email, "New Password is not available for your User ID yet", "new_password_paused",
+            outbox.queue(user.email, _l("New Password is not available for your User ID yet"), "new_password_paused",
                          user=user, since=user.authenticator_recovered_by_link_at, until=paused_until)
             reason = "authenticator recovered by link"
         else:
             token = links.issue(user, links.PASSWORD_RESET)
-            outbox.queue(user.email, "your link to set a new password", "new_password_link", user=user,
+            outbox.queue(user.email, _l("your link to set a new password"), "new_password_link", user=user,
                          link=links.external_url("auth.set_new_password", token=token),
                          lifetime=links.lifetime_words(links.PASSWORD_RESET))
             reason = "link sent"
@@ -162,8 +165,8 @@ def request_new_password(user_id: str, ip: str = "") -> None:
 
 
 SET_PASSWORD_LINKS = (links.PASSWORD_RESET, links.WELCOME)
-SET_PASSWORD_UNUSABLE = ("This link has expired or has already been used. Ask for a new one with New Password "
-                         "on the sign-in page, or ask your Company Administrator.")
+SET_PASSWORD_UNUSABLE = _l("This link has expired or has already been used. Ask for a new one with New Password "
+                           "on the sign-in page, or ask your Company Administrator.")
 
 
 def reset_link(token: str):
@@ -188,7 +191,7 @@ def set_new_password(token: str, password: str, ip: str = "") -> User:
         audit.record("password.reset" if found.purpose == links.PASSWORD_RESET else "password.first_set",
                      subject=user, ip=ip)
         now = clock.now()
-        outbox.queue(user.email, "your password was changed", "password_changed", user=user, when=now,
+        outbox.queue(user.email, _l("your password was changed"), "password_changed", user=user, when=now,
                      paused_until=now + dt.timedelta(days=current_app.config["MAIL_RECOVERY_PAUSE_DAYS"]))
     return user
 
@@ -199,5 +202,5 @@ def _check_not_paused(link) -> None:
     user = link.user
     paused_until = mail_recovery_paused_until(user.authenticator_recovered_by_link_at)
     if link.purpose == links.PASSWORD_RESET and link.data != "unblock" and paused_until:
-        raise LinkUnusable(PASSWORD_PAUSED.format(since=_when(user.authenticator_recovered_by_link_at),
-                                                  until=_when(paused_until)))
+        raise LinkUnusable(PASSWORD_PAUSED % {"since": _when(user.authenticator_recovered_by_link_at),
+                                              "until": _when(paused_until)})

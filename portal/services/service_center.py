@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import re
 
-from portal import clock
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import audit, outbox
 from portal.models import ROLE_COMPANY_ADMIN, Company, OutboxMessage, User
@@ -25,8 +29,8 @@ _TICKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._:/#-]{0,49}$")
 def clean_ticket(ticket: str) -> str:
     ticket = (ticket or "").strip()
     if not _TICKET.match(ticket):
-        raise ServiceError("Enter the ticket reference of the request (letters, digits and - _ . : / #, "
-                           "at most 50 characters).", "ticket")
+        raise ServiceError(_("Enter the ticket reference of the request (letters, digits and - _ . : / #, "
+                             "at most 50 characters)."), "ticket")
     return ticket
 
 
@@ -45,24 +49,27 @@ def refusal(target: User) -> str | None:
     helpers = [a for a in administrators.who_can_help(target.company_id) if a.id != target.id]
     if helpers:
         names = ", ".join(f"{a.full_name} ({a.user_id})" for a in helpers)
-        return f"{target.user_id} must ask a Company Administrator of the company: {names}."
+        return _("%(user_id)s must ask a Company Administrator of the company: %(names)s.", user_id=target.user_id,
+                 names=names)
     if administrators.is_active(target, clock.today()):
         return None
-    return ("The Service Center helps only the last Company Administrator of a company. This company has no "
-            "Company Administrator who can help: create one first.")
+    return _("The Service Center helps only the last Company Administrator of a company. This company has no "
+             "Company Administrator who can help: create one first.")
 
 
 def _act(staff: User, target: User, ticket: str, action) -> None:
     ticket = clean_ticket(ticket)
     reason = refusal(target)
     if reason:
-        audit.record("service_center.refused", subject=target, actor=staff, ticket=ticket, reason=reason)
+        with force_locale(i18n.SOURCE):  # the audit log stays in English, whoever reads the page
+            audit.record("service_center.refused", subject=target, actor=staff, ticket=ticket, reason=refusal(target))
         raise ServiceError(reason)
     with db.atomic():
         action(staff, target, ticket)
         for other in User.select().where((User.company == target.company_id) & (User.role == ROLE_COMPANY_ADMIN)
                                          & (User.id != target.id)):
-            outbox.queue(other.email, f"the Service Center helped {target.user_id}", "service_center_notice",
+            outbox.queue(other.email, _l("the Service Center helped %(user_id)s", user_id=target.user_id),
+                         "service_center_notice",
                          user=other, target=target, ticket=ticket, when=clock.now())
 
 
@@ -77,7 +84,7 @@ def send_password_reset(staff: User, target: User, ticket: str) -> None:
 def _operator_user(user_id: str) -> User:
     user = User.get_or_none(User.user_id_key == accounts.user_id_key(user_id))
     if user is None:
-        raise ServiceError(f"There is no user with the User ID {user_id!r}.")
+        raise ServiceError(_("There is no user with the User ID %(user_id)s.", user_id=user_id))
     return user
 
 
@@ -89,7 +96,7 @@ def operator_unblock_password(user_id: str, ticket: str) -> User:
     with db.atomic():
         User.update(password_blocked_at=None, failed_password_count=0).where(User.id == target.id).execute()
         audit.record("operator.password_unblocked", subject=target, ticket=ticket, via="portal command")
-        outbox.queue(target.email, "your password is no longer blocked", "password_unblocked", user=target)
+        outbox.queue(target.email, _l("your password is no longer blocked"), "password_unblocked", user=target)
     return target
 
 
@@ -102,10 +109,10 @@ def operator_reset_mfa(user_id: str, ticket: str) -> User:
     return target
 
 
-def create_company(staff: User, name: str, ticket: str) -> Company:
+def create_company(staff: User, name: str, ticket: str, time_zone: str | None = None) -> Company:
     ticket = clean_ticket(ticket)
     with db.atomic():
-        company = accounts.create_company(name)
+        company = accounts.create_company(name, time_zone)
         audit.record("service_center.company_created", actor=staff, company=company, ticket=ticket)
     return company
 
@@ -114,12 +121,13 @@ def create_first_admin(staff: User, company: Company, values: dict, ticket: str)
     """A company without an active Company Administrator gets one; it gets a welcome link like any new user."""
     ticket = clean_ticket(ticket)
     if administrators.who_can_help(company.id).exists():
-        raise ServiceError(f"{company.name} already has an active Company Administrator, who creates users.")
+        raise ServiceError(_("%(company)s already has an active Company Administrator, who creates users.",
+                             company=company.name))
     with db.atomic():
         user = accounts.create_user(company=company, user_id=values.get("user_id", ""),
                                     email=values.get("email", ""), first_name=values.get("first_name", ""),
                                     last_name=values.get("last_name", ""), phone=values.get("phone", ""),
-                                    role=ROLE_COMPANY_ADMIN, actor=staff)
+                                    role=ROLE_COMPANY_ADMIN, actor=staff, language=values.get("language"))
         audit.record("service_center.first_admin_created", subject=user, actor=staff, ticket=ticket)
         admin.send_welcome(user, None)
     return user

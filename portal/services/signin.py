@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from portal import clock
 from portal.db import db
@@ -11,9 +12,9 @@ from portal.security import passwords
 from portal.services import ServiceError, browsers, sessions
 from portal.services.accounts import user_id_key
 
-INVALID = "The User ID or password is incorrect."
-NOT_ACTIVE = "Login not allowed. Your account is not active. Please contact your Company Administrator."
-EXPIRED = "Login not allowed. Your account has expired. Please contact your Company Administrator."
+INVALID = _l("The User ID or password is incorrect.")
+NOT_ACTIVE = _l("Login not allowed. Your account is not active. Please contact your Company Administrator.")
+EXPIRED = _l("Login not allowed. Your account has expired. Please contact your Company Administrator.")
 
 
 def check_password(user_id: str, password: str, ip: str = "", browser: str | None = None) -> User:
@@ -69,7 +70,7 @@ def _count_password_failure(user: User, ip: str) -> None:
     if blocked:
         with db.atomic():
             audit.record("password.blocked", subject=user, ip=ip)
-            outbox.queue(user.email, "your password has been blocked", "password_blocked", user=user)
+            outbox.queue(user.email, _l("your password has been blocked"), "password_blocked", user=user)
 
 
 def _after_correct_password(user: User, password: str, known) -> None:

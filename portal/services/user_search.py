@@ -10,6 +10,7 @@ import operator
 from typing import NamedTuple
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock, pagination
@@ -17,18 +18,20 @@ from portal.db import db
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
 
 FILTERS = {
-    "": "All",
-    "active": "Active",
-    "inactive": "Inactive",
-    "expired": "Expired",
-    "expiring": "Expiring within {days} days",
-    "expiring-60": "Expiring within 60 days",
-    "expiring-90": "Expiring within 90 days",
-    "blocked": "Password blocked",
-    "no-authenticator": "No authenticator",
-    "inactive-11-months": "No sign-in for 11+ months",
+    "": _l("All"),
+    "active": _l("Active"),
+    "inactive": _l("Inactive"),
+    "expired": _l("Expired"),
+    "expiring": _l("Expiring within %(days)s days"),
+    "expiring-60": _l("Expiring within %(days)s days"),
+    "expiring-90": _l("Expiring within %(days)s days"),
+    "blocked": _l("Password blocked"),
+    "no-authenticator": _l("No authenticator"),
+    "inactive-11-months": _l("No sign-in for 11+ months"),
 }
-SORTS = {"user_id": "User ID", "last_name": "Last name", "valid_until": "Valid Until", "last_sign_in": "Last sign-in"}
+_FILTER_DAYS = {"expiring-60": 60, "expiring-90": 90}  # "expiring": EXPIRY_NOTICE_DAYS
+SORTS = {"user_id": _l("User ID"), "last_name": _l("Last name"), "valid_until": _l("Valid Until"),
+         "last_sign_in": _l("Last sign-in")}
 # What a result row shows (admin/_user_results.html): selecting only these columns made building the page's query
 # three times cheaper than User and Company whole.
 LISTED = (User.id, User.user_id, User.company, User.first_name, User.last_name, User.email, User.role, User.active,
@@ -80,7 +83,8 @@ def _prefix(field, prefix: str):
 def filter_labels() -> dict[str, str]:
     """The filters as a person reads them, with the configured notice period in "Expiring within N days"."""
     days = current_app.config["EXPIRY_NOTICE_DAYS"]
-    return {name: label.format(days=days) for name, label in FILTERS.items()}
+    return {name: str(label) % {"days": _FILTER_DAYS.get(name, days)} if "%(days)s" in str(label) else str(label)
+            for name, label in FILTERS.items()}
 
 
 def expiring(today: dt.date, days: int | None = None):

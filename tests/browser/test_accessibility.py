@@ -20,33 +20,13 @@ from portal.services.mfa import WRONG_CODE
 from portal.services.recovery import WRONG_BACKUP_CODE
 from portal.services.signin import INVALID
 from tests import helpers
-from tests.browser.steps import (
-    ADMIN_ID,
-    BOTH,
-    COMPANY,
-    USER_ID,
-    code_now,
-    enroll_with_test_client,
-    enter_password,
-    expect_field_error,
-    expect_home,
-    expect_status,
-    expect_step,
-    go_to_administration,
-    link_in,
-    make_admin,
-    make_person,
-    open_sign_in,
-    password_step,
-    read_key,
-    register,
-    sign_in,
-    sign_in_as_admin,
-    sign_out,
-    verify,
-    wait_for_mail,
-    wrong_code,
-)
+from tests.browser.steps import (ADMIN_ID, BOTH, COMPANY, USER_ID, code_now, enroll_with_test_client,
+                                 enter_password, expect_field_error, expect_home, expect_status, expect_step,
+                                 go_to_administration, link_in, make_admin, make_person, open_sign_in,
+                                 password_step, read_key, register, sign_in, sign_in_as_admin, sign_out, verify,
+                                 wait_for_mail, wrong_code)
+FORGOT_ID_SENT, NEW_PASSWORD_SENT, WRONG_CODE, WRONG_BACKUP_CODE, INVALID = (  # English, as the browser shows them
+    str(words) for words in (FORGOT_ID_SENT, NEW_PASSWORD_SENT, WRONG_CODE, WRONG_BACKUP_CODE, INVALID))
 
 pytestmark = [pytest.mark.browser, BOTH]
 

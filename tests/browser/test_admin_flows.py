@@ -10,26 +10,11 @@ from playwright.sync_api import expect
 
 from portal.security import totp
 from portal.services.signin import NOT_ACTIVE
-from tests.browser.steps import (
-    ADMIN_FIRST_NAME,
-    ADMIN_ID,
-    BOTH,
-    USER_ID,
-    enroll_with_test_client,
-    enter_password,
-    expect_home,
-    expect_status,
-    expect_step,
-    fact,
-    first_sign_in,
-    go_to_administration,
-    make_admin,
-    make_person,
-    open_sign_in,
-    register_and_read_backup_codes,
-    sign_in,
-    sign_in_as_admin,
-)
+from tests.browser.steps import (ADMIN_FIRST_NAME, ADMIN_ID, BOTH, USER_ID, enroll_with_test_client, enter_password,
+                                 expect_home, expect_status, expect_step, fact, first_sign_in, go_to_administration,
+                                 make_admin, make_person, open_sign_in, register_and_read_backup_codes, sign_in,
+                                 sign_in_as_admin)
+NOT_ACTIVE = str(NOT_ACTIVE)  # the English words, as the browser shows them (a lazy string to gettext)
 
 pytestmark = pytest.mark.browser
 

@@ -16,27 +16,12 @@ from portal.services.mfa import WRONG_CODE
 from portal.services.recovery import WRONG_BACKUP_CODE
 from portal.services.signin import INVALID
 from tests import helpers
-from tests.browser.steps import (
-    BOTH,
-    USER_ID,
-    accepted_codes,
-    code_now,
-    enter_password,
-    expect_field_error,
-    expect_home,
-    expect_step,
-    first_sign_in,
-    link_in,
-    mail_text,
-    make_person,
-    open_sign_in,
-    password_step,
-    register_and_read_backup_codes,
-    sign_out,
-    use_backup_code,
-    verify,
-    wait_for_mail,
-)
+from tests.browser.steps import (BOTH, USER_ID, accepted_codes, code_now, enter_password, expect_field_error,
+                                 expect_home, expect_step, first_sign_in, link_in, mail_text,
+                                 make_person, open_sign_in, password_step, register_and_read_backup_codes,
+                                 sign_out, use_backup_code, verify, wait_for_mail)
+FORGOT_ID_SENT, NEW_PASSWORD_SENT, WRONG_CODE, WRONG_BACKUP_CODE, INVALID = (  # English, as the browser shows them
+    str(words) for words in (FORGOT_ID_SENT, NEW_PASSWORD_SENT, WRONG_CODE, WRONG_BACKUP_CODE, INVALID))
 
 pytestmark = pytest.mark.browser
 

@@ -13,25 +13,11 @@ from portal.security import totp
 from portal.services.mfa import WRONG_CODE
 from portal.services.signin import INVALID
 from tests import helpers
-from tests.browser.steps import (
-    BOTH,
-    USER_ID,
-    code_now,
-    enroll_with_test_client,
-    enter_password,
-    expect_field_error,
-    expect_home,
-    expect_step,
-    make_first_sign_in_choices,
-    make_person,
-    open_sign_in,
-    read_key,
-    register,
-    register_and_read_backup_codes,
-    sign_out,
-    verify,
-    wrong_code,
-)
+from tests.browser.steps import (BOTH, USER_ID, code_now, enroll_with_test_client, enter_password, expect_field_error,
+                                 expect_home, expect_step, make_first_sign_in_choices, make_person, open_sign_in,
+                                 read_key, register, register_and_read_backup_codes, sign_out, verify,
+                                 wrong_code)
+WRONG_CODE, INVALID = (str(words) for words in (WRONG_CODE, INVALID))  # English, as the browser shows them
 
 pytestmark = pytest.mark.browser
 

@@ -25,7 +25,7 @@ def test_wrong_password_and_unknown_user_id_look_the_same(client, user):
     unknown = helpers.enter_password(client, "nobody", "Wrong-Lantern-Harbor-93")
     assert wrong.status_code == unknown.status_code == 200
     for response in (wrong, unknown):
-        assert INVALID in response.data.decode()
+        assert str(INVALID) in response.data.decode()
     assert (helpers.without_csrf(wrong.data).replace("jdoe", "X")
             == helpers.without_csrf(unknown.data).replace("nobody", "X"))
 
@@ -33,7 +33,7 @@ def test_wrong_password_and_unknown_user_id_look_the_same(client, user):
 def test_user_without_password_gets_the_same_generic_message(client, company):
     helpers.make_user(company, "nopass", password=None)
     response = helpers.enter_password(client, "nopass", "Anything-Lantern-93")
-    assert INVALID in response.data.decode()
+    assert str(INVALID) in response.data.decode()
 
 
 def test_failed_password_is_counted_and_audited_without_the_password(client, user):
@@ -56,14 +56,14 @@ def test_user_id_is_case_insensitive(client, user):
 
 def test_inactive_account_is_told_only_after_the_correct_password(client, company):
     helpers.make_user(company, "gone", active=False)
-    assert INVALID in helpers.enter_password(client, "gone", "Wrong-Lantern-Harbor-93").data.decode()
-    assert NOT_ACTIVE in helpers.enter_password(client, "gone").data.decode()
+    assert str(INVALID) in helpers.enter_password(client, "gone", "Wrong-Lantern-Harbor-93").data.decode()
+    assert str(NOT_ACTIVE) in helpers.enter_password(client, "gone").data.decode()
 
 
 def test_expired_account_is_told_only_after_the_correct_password(client, company, clock):
     helpers.make_user(company, "old", valid_until=clock.current.date() - dt.timedelta(days=1))
-    assert INVALID in helpers.enter_password(client, "old", "Wrong-Lantern-Harbor-93").data.decode()
-    assert EXPIRED in helpers.enter_password(client, "old").data.decode()
+    assert str(INVALID) in helpers.enter_password(client, "old", "Wrong-Lantern-Harbor-93").data.decode()
+    assert str(EXPIRED) in helpers.enter_password(client, "old").data.decode()
     assert LoginSession.select().count() == 0
 
 
@@ -107,7 +107,7 @@ def test_htmx_password_step_swaps_in_the_code_fragment(client, user, clock):
 def test_htmx_wrong_password_rerenders_the_fragment(client, user):
     response = helpers.enter_password(client, "jdoe", "Wrong-Lantern-Harbor-93", headers=HX)
     assert response.status_code == 200
-    assert "<html" not in response.data.decode() and INVALID in response.data.decode()
+    assert "<html" not in response.data.decode() and str(INVALID) in response.data.decode()
 
 
 def test_signed_in_person_visiting_sign_in_goes_home(client, user):

@@ -118,7 +118,7 @@ def test_a_form_left_open_past_its_time_is_shown_again_with_a_word(app, user, mo
     response = client.post("/sign-in", data={"csrf_token": token, "user_id": "jdoe", "password": helpers.PASSWORD})
     assert response.status_code == 303 and response.headers["Location"] == "/sign-in"
     page = client.get("/sign-in").data.decode()
-    assert FORM_TOO_OLD in page and "could not be understood" not in page
+    assert str(FORM_TOO_OLD) in page and "could not be understood" not in page
     htmx = client.post("/sign-in", headers={"HX-Request": "true"}, data={"csrf_token": token, "user_id": "jdoe",
                                                                         "password": helpers.PASSWORD})
     assert htmx.headers["HX-Redirect"] == "/sign-in"

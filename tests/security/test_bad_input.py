@@ -73,7 +73,7 @@ def people(app, company, clock):
     return clients, {"user_id": "jdoe", "contact_id": contact.id, "company_id": company.id,
                      "client_id": application.client_id,
                      "session_id": LoginSession.select().first().id, "token": "A" * 43, "action": "reset-mfa",
-                     "passkey_id": passkey.id}
+                     "passkey_id": passkey.id, "code": "de"}
 
 
 def in_path(value) -> str:

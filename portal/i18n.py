@@ -1,0 +1,246 @@
+"""Languages: which one a person reads (Flask-Babel's selector), and dates and times in their language and zone.
+
+English is the source; the catalogs in translations/ hold the others. The choice, first that applies: the
+signed-in person's Profile choice, the switcher's cookie (pages before sign-in), the browser's Accept-Language
+(werkzeug's negotiation), English.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from contextlib import contextmanager
+
+import pytz
+from babel import Locale, dates
+from flask import g, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, get_timezone, lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from portal import ROOT
+
+SOURCE = "en"
+# Babel identifiers of the catalogs; zh_Hans is Babel's Simplified Chinese (written zh-Hans in <html lang>).
+LANGUAGES = ("en", "de", "fr", "es", "ja", "zh_Hans")
+COOKIE = "portal_lang"
+
+# The words of the language and time-zone fields (Profile, the contact-person, new-user and company forms).
+LANGUAGE_LABEL = _l("Language")
+TIME_ZONE_LABEL = _l("Time zone")
+BROWSER_LANGUAGE = _l("As my browser asks")
+COMPANY_ZONE = _l("As my company (%(zone)s)")
+CHOOSE_LANGUAGE = _l("Choose a language from the list.")
+CHOOSE_TIME_ZONE = _l("Choose a time zone from the list, such as Europe/Berlin.")
+
+
+def tag(identifier: str) -> str:
+    """The BCP 47 tag of a Babel identifier (zh_Hans -> zh-Hans), for <html lang> and Accept-Language."""
+    return identifier.replace("_", "-")
+
+
+def _signed_in_user():
+    from portal.auth import state  # the auth blueprint builds on this module
+
+    record = state.active()
+    return record.user if record is not None else None
+
+
+def _person():
+    """Whoever the request is for: the signed-in user, or the one in the middle of signing in."""
+    from portal.auth import state
+
+    record = state.current()
+    return record.user if record is not None else None
+
+
+def browser_language() -> str | None:
+    """The switcher's cookie, else the browser's Accept-Language (werkzeug's negotiation), else None."""
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    match = request.accept_languages.best_match([tag(code) for code in LANGUAGES])
+    return match.replace("-", "_") if match else None
+
+
+def select_locale() -> str | None:
+    """Flask-Babel's locale selector: the signed-in person's Profile choice, else the browser's. None (English)
+    outside a request: the CLI and the logs stay English."""
+    if not has_request_context():
+        return None
+    user = _signed_in_user()
+    if user is not None and user.language in LANGUAGES:
+        return user.language
+    return browser_language()
+
+
+def select_timezone() -> str | None:
+    """The person's time zone (Profile), else their company's; UTC before anyone is known."""
+    if not has_request_context():
+        return None
+    user = _person()
+    return zone_of(user) if user is not None else None
+
+
+def zone_of(person) -> str:
+    """A user's time zone: their own, else their company's (looked up once per request or job)."""
+    if getattr(person, "time_zone", None):
+        return person.time_zone
+    company_id = getattr(person, "company_id", None)
+    return _company_zone(company_id) if company_id else "UTC"
+
+
+def _company_zone(company_id: int) -> str:
+    from portal.models import Company
+
+    zones = g.setdefault("portal_company_zones", {}) if has_app_context() else {}
+    if company_id not in zones:
+        zones[company_id] = Company.select(Company.time_zone).where(Company.id == company_id).scalar() or "UTC"
+    return zones[company_id]
+
+
+def language_of(reader) -> str:
+    """The language mail to this person is written in: their own choice (a user's Profile, a contact person's
+    as their Company Administrator set it), else the language of the request that causes the mail, else English."""
+    chosen = getattr(reader, "language", None)
+    if chosen in LANGUAGES:
+        return chosen
+    return current() if has_request_context() else SOURCE
+
+
+@contextmanager
+def speaking_to(reader):
+    """Render inside this: gettext, dates and times are the reader's (a mail), whatever the request's are."""
+    zone = zone_of(reader) if reader is not None and hasattr(reader, "company_id") else None
+    before = g.get("portal_zone")
+    g.portal_zone = zone or (before if reader is None else "UTC")
+    try:
+        with force_locale(language_of(reader)):
+            yield
+    finally:
+        g.portal_zone = before
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str):
+    return pytz.timezone(name)
+
+
+def _reader_zone():
+    forced = g.get("portal_zone") if has_app_context() else None
+    return _zone(forced) if forced else get_timezone()
+
+
+def is_zone(name: str) -> bool:
+    return name in pytz.all_timezones_set
+
+
+def zone_choices() -> list[str]:
+    return sorted(pytz.common_timezones)
+
+
+def current() -> str:
+    """The identifier of the language being rendered (one of LANGUAGES)."""
+    locale = get_locale()
+    return str(locale) if locale is not None else SOURCE
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse(SOURCE)
+
+
+def _zone_letter(moment: dt.datetime, locale: Locale) -> str:
+    """'z' where the language has a short name for the zone (UTC, CET, MEZ, JST), else 'zzzz', its long name:
+    an offset such as +0100 does not name a zone."""
+    short = dates.get_timezone_name(moment, "short", locale=locale)
+    return "zzzz" if short[:1] in "+-" or short.startswith("GMT") else "z"
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value  # stored in UTC
+
+
+def when(value: dt.datetime | None, seconds: bool = False) -> str:
+    """A moment as the person reads it: date and time in their language and time zone, the zone named
+    ("16.03.2026, 14:49 MEZ"). The one way pages, mails and messages show a time; CSV and logs stay ISO and UTC."""
+    if value is None:
+        return ""
+    locale, zone = _locale(), _reader_zone()
+    local = _aware(value).astimezone(zone)
+    time = locale.time_formats["medium" if seconds else "short"].pattern + " " + _zone_letter(local, locale)
+    pattern = locale.datetime_formats["medium"].format(time, locale.date_formats["medium"].pattern)
+    return dates.format_datetime(local, pattern, tzinfo=zone, locale=locale)
+
+
+def clock_time(value: dt.datetime) -> str:
+    """The time of day of a moment soon, with its zone ("14:49 CET"): "try again after ..."."""
+    locale, zone = _locale(), _reader_zone()
+    local = _aware(value).astimezone(zone)
+    pattern = locale.time_formats["short"].pattern + " " + _zone_letter(local, locale)
+    return dates.format_time(local, pattern, tzinfo=zone, locale=locale)
+
+
+def day(value: dt.date | None) -> str:
+    """A calendar date (Valid Until, a deadline) in the person's language: a date has no zone."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = _aware(value).astimezone(_reader_zone()).date()
+    return dates.format_date(value, "medium", locale=_locale())
+
+
+def lazy(function, *args) -> LazyString:
+    """function(*args) when shown: a date in a mail's subject is written in its reader's language."""
+    return LazyString(function, *args)
+
+
+def language_name(identifier: str | None) -> str:
+    """A language by its own name (Deutsch, 日本語): the switcher and the choices are read by whoever speaks it."""
+    return Locale.parse(identifier or SOURCE).get_display_name(identifier or SOURCE)
+
+
+def choose_language(code: str):
+    """The switcher: a link that sets the language cookie and returns to the page it was on (works without
+    JavaScript). A signed-in person's Profile choice still wins while they are signed in."""
+    from flask import abort, current_app, redirect, url_for
+
+    from portal.web import safe_next
+
+    if code not in LANGUAGES:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next")) or url_for("auth.sign_in"), 303)
+    remember(response, code)
+    return response
+
+
+def remember(response, code: str) -> None:
+    """The language cookie: a year, this site only, unreadable to scripts."""
+    from flask import current_app
+
+    response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+
+
+def switcher_links() -> list[tuple[str, str, str, bool]]:
+    """(link, BCP 47 tag, own name, is current) for each language; each link comes back to this page."""
+    from flask import url_for
+
+    here, now = request.full_path.rstrip("?"), current()
+    return [(url_for("choose_language", code=code, next=here), tag(code), language_name(code), code == now)
+            for code in LANGUAGES]
+
+
+def _vary(response):
+    if request.endpoint != "static":
+        response.vary.update(("Accept-Language", "Cookie"))  # pages are in the language these ask for
+    return response
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # {% trans %} blocks collapse their whitespace, as babel.cfg extracts them: a msgid is one line of words.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.globals["html_lang"] = lambda: tag(current())
+    app.jinja_env.globals.update(language_name=language_name, language_links=switcher_links, languages=LANGUAGES)
+    app.add_url_rule("/language/<code>", "choose_language", choose_language)
+    app.after_request(_vary)
+    app.jinja_env.filters.update(when=when, day=day, clock_time=clock_time)
