@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import pytz
 from babel import Locale, dates
 from flask import g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, get_timezone, lazy_gettext as _l
+from flask_babel import Babel, force_locale, get_locale, get_timezone
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from portal import ROOT
@@ -200,7 +201,7 @@ def language_name(identifier: str | None) -> str:
 def choose_language(code: str):
     """The switcher: a link that sets the language cookie and returns to the page it was on (works without
     JavaScript). A signed-in person's Profile choice still wins while they are signed in."""
-    from flask import abort, current_app, redirect, url_for
+    from flask import abort, redirect, url_for
 
     from portal.web import safe_next
 

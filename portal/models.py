@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     BigIntegerField,
@@ -278,6 +279,11 @@ class ContactPerson(BaseModel):
         return CONTACT_STATUSES.get(self.status, self.status)
 
 
+CONTACT_EVENTS = {"created": _l("added"), "activation_sent": _l("activation e-mail sent"),
+                  "activated": _l("activated"), "declined": _l("declined"), "deactivated": _l("deactivated"),
+                  "reactivated": _l("re-activated"), "updated": _l("details changed")}
+
+
 class ContactEvent(BaseModel):
     """The history of a contact person's status: sent, activated, declined, deactivated, e-mail changed."""
 
@@ -289,6 +295,11 @@ class ContactEvent(BaseModel):
 
     class Meta:
         table_name = "contact_events"
+
+    @property
+    def label(self) -> str:
+        """What happened, in the reader's words (an event unknown to this version as it was stored)."""
+        return str(CONTACT_EVENTS.get(self.event, self.event))
 
 
 class AuditEvent(BaseModel):

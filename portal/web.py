@@ -18,8 +18,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
-from flask_babel import lazy_gettext as _l, ngettext
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 

@@ -1,12 +1,12 @@
 """Forms of the signed-in person's pages: shape of input only."""
-from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from portal.auth.forms import CodeForm, NewPasswordFields
 from portal import i18n
+from portal.auth.forms import CodeForm, NewPasswordFields
 from portal.services import accounts, passkeys
 from portal.validation import Rule
 
@@ -87,6 +87,6 @@ class ConfirmEmailForm(FlaskForm):
 class PasskeyNameForm(FlaskForm):
     """A new passkey: its name, and the browser's answer once the device has made it (JSON)."""
 
-    name = StringField("Passkey name", validators=[DataRequired("Enter a name for the passkey."), Length(max=200),
+    name = StringField(_l("Passkey name"), validators=[DataRequired(_l("Enter a name for the passkey.")), Length(max=200),
                                                    Rule(passkeys.clean_name)], render_kw={"autocomplete": "off"})
     credential = HiddenField(validators=[Length(max=64 * 1024)])

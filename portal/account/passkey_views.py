@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.account import bp
@@ -34,7 +35,7 @@ def add_passkey():
     """The page that names and makes a new passkey; its answer comes back here. A form without an answer (kept
     while the person confirmed it was them) shows the page again with the name filled in."""
     if not passkeys.available():
-        flash(passkeys.UNAVAILABLE, "error")
+        flash(str(passkeys.UNAVAILABLE), "error")
         return _security_page()
     if not reauth.is_fresh(state.active()):
         return confirm_first(reauth.NEEDS_REAUTH)
@@ -42,8 +43,8 @@ def add_passkey():
     if form.is_submitted() and form.credential.data and form.validate():
         with service_errors(form):
             name = passkeys.add(state.active(), form.name.data, form.credential.data, client_ip()).name
-            flash(f"Your passkey \u201c{name}\u201d was added. You can use it instead of a code when you sign in.",
-                  "info")
+            flash(_("Your passkey \u201c%(name)s\u201d was added. You can use it instead of a code when you sign in.",
+                    name=name), "info")
             return _security_page()
     return render_template("account/add_passkey.html", form=form)
 
@@ -55,7 +56,7 @@ def passkey_registration_options():
     """Options for navigator.credentials.create() (JSON); without a fresh confirmation the page is loaded again,
     which asks for it."""
     if not reauth.is_fresh(state.active()):
-        return jsonify(error=reauth.NEEDS_REAUTH, reload=True), 403
+        return jsonify(error=str(reauth.NEEDS_REAUTH), reload=True), 403
     try:
         return Response(passkeys.registration_options(state.active(), request.form.get("name", "")),
                         mimetype="application/json")
@@ -76,13 +77,13 @@ def remove_passkey(passkey_id):
         return confirm_first(reauth.NEEDS_REAUTH)
     if request.method == "GET" or request.form.get("confirmed") != "yes":
         return render_template("confirm.html", form=VersionForm(), subject=f"\u201c{passkey.name}\u201d",
-                               title="Remove passkey", confirm_value="yes", danger=True,
-                               explanation="This passkey or security key can no longer sign you in. Your "
-                                           "authenticator app, your backup codes and your other passkeys stay.",
+                               title=_("Remove passkey"), confirm_value="yes", danger=True,
+                               explanation=_("This passkey or security key can no longer sign you in. Your "
+                                             "authenticator app, your backup codes and your other passkeys stay."),
                                cancel_url=url_for("account.security"))
     try:
         name = passkeys.remove(state.active(), passkey.id, client_ip())
     except NotFound:  # removed in another tab meanwhile
         abort(404)
-    flash(f"Your passkey \u201c{name}\u201d was removed.", "info")
+    flash(_("Your passkey \u201c%(name)s\u201d was removed.", name=name), "info")
     return _security_page()

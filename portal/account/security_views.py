@@ -1,7 +1,8 @@
 """Security page: the authenticator, backup codes and sessions of the signed-in person."""
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_babel import gettext as _, ngettext
 
 from portal import htmx
 from portal.account import bp

@@ -10,8 +10,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required
-from flask_babel import gettext as _, refresh
 from markupsafe import Markup, escape
 
 from portal import charts, clock, htmx, i18n

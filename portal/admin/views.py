@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
-from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from portal import htmx, i18n, pagination
 from portal.admin import bp

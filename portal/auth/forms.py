@@ -1,6 +1,7 @@
 """Sign-in forms: they check the shape of input only."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -44,7 +45,7 @@ class EnrollForm(CodeForm):
 class PasskeyForm(FlaskForm):
     """What the browser answered a passkey challenge (JSON, from @simplewebauthn/browser): its shape only."""
 
-    credential = HiddenField(validators=[DataRequired("Use your passkey or security key when your browser asks."),
+    credential = HiddenField(validators=[DataRequired(_l("Use your passkey or security key when your browser asks.")),
                                          Length(max=64 * 1024)])
 
 

@@ -3,6 +3,7 @@ browser's answer, sent back as a plain form POST. Without JavaScript nobody sees
 from __future__ import annotations
 
 from flask import Response, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import htmx
@@ -64,7 +65,7 @@ def use_passkey(pending):
 @limited("RATE_LIMIT_SIGN_IN", by_session)
 def passkey_sign_in_options():
     if current_user.is_authenticated:
-        return jsonify(error="You are already signed in.", reload=True), 409
+        return jsonify(error=_("You are already signed in."), reload=True), 409
     return _options(lambda: passkey_sign_in.sign_in_options(state.passkey_browser(new=True)))
 
 

@@ -6,7 +6,8 @@ import re
 import secrets
 
 from flask import after_this_request, current_app, g, request, session
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession
 from portal.security.tokens import hash_token

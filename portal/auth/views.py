@@ -6,8 +6,8 @@ import functools
 import qrcode
 import qrcode.image.svg
 from flask import Response, flash, redirect, request, url_for
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal import htmx, i18n

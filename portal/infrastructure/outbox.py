@@ -44,7 +44,7 @@ def render(to: str, subject: str, template: str, notice: bool = False, reader=No
     context.setdefault("user", None)
     with i18n.speaking_to(reader or context["user"] or context.get("contact")):
         subject = (_("%(product)s account notice: %(subject)s", product=product, subject=subject) if notice
-                   else f"{product}: {subject}")
+                   else _("%(product)s: %(subject)s", product=product, subject=subject))
         context.setdefault("helper", who_helps(context["user"], product))
         text = _render(f"email/{template}.txt", product=product, base_url=current_app.config["BASE_URL"], **context)
         html = _html_twin(subject, text)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_babel import gettext as _, lazy_gettext as _l
 
 from portal import htmx, pagination
 from portal.admin.audit_views import render_log

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from portal import clock
 from portal.db import db
 from portal.infrastructure import audit, links, outbox
@@ -23,7 +25,7 @@ def reset_second_factor(target: User, event: str, admin: User | None = None, **d
     with db.atomic():
         mfa.forget_authenticator(target)
         audit.record(event, subject=target, actor=admin, **details)
-        outbox.queue(target.email, "your authenticator was reset", "mfa_reset", user=target, admin=admin)
+        outbox.queue(target.email, _l("your authenticator was reset"), "mfa_reset", user=target, admin=admin)
 
 
 def send_password_reset(admin: User, target: User, ticket: str | None = None) -> None:
@@ -32,7 +34,7 @@ def send_password_reset(admin: User, target: User, ticket: str | None = None) ->
     with db.atomic():
         token = links.issue(target, links.PASSWORD_RESET, data="unblock", kind=links.ADMIN_RESET)
         audit.record("admin.password_reset_sent", subject=target, actor=admin, ticket=ticket)
-        outbox.queue(target.email, "your link to set a new password", "new_password_link", user=target,
+        outbox.queue(target.email, _l("your link to set a new password"), "new_password_link", user=target,
                      link=links.external_url("auth.set_new_password", token=token),
                      lifetime=links.lifetime_words(links.ADMIN_RESET), by_admin=True)
 

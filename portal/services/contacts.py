@@ -4,8 +4,9 @@ The link (256 bits, stored hashed, single use, CONTACT_LINK_DAYS) is superseded 
 nothing until the person presses Activate or Decline."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from flask_babel import gettext as _, lazy_gettext as _l
 from portal import clock, i18n, pagination
 from portal.db import db
 from portal.infrastructure import audit, links, outbox

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _nl
 from peewee import Value
 
-from flask_babel import lazy_gettext as _l, lazy_ngettext as _nl
 from portal import clock, i18n
 from portal.db import db
 from portal.infrastructure import links, outbox
@@ -138,7 +139,7 @@ def warn_inactive(now: dt.datetime, renew, progress) -> int:
 
     def mail(user):
         deadline = clock.months_before(user.activity_at, -12).date()
-        subject = _l("sign in by %(date)s or User ID %(user_id)s will be deactivated",
+        subject = _l("sign in before %(date)s or User ID %(user_id)s will be deactivated",
                      date=i18n.lazy(i18n.day, deadline), user_id=user.user_id)
         return outbox.render(user.email, subject, "inactivity_warning", notice=True, user=user, deadline=deadline,
                              link=links.external_url("auth.sign_in"))

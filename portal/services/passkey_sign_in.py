@@ -4,6 +4,7 @@ and the possession of the device are the two factors."""
 from __future__ import annotations
 
 import webauthn
+from flask_babel import lazy_gettext as _l
 from webauthn.helpers import (
     base64url_to_bytes,
     bytes_to_base64url,
@@ -26,20 +27,20 @@ from portal.services import (
     signin,
 )
 
-NOT_VERIFIED = ("Your passkey or security key could not be verified. Try again, or enter a code from your "
+NOT_VERIFIED = _l("Your passkey or security key could not be verified. Try again, or enter a code from your "
                 "authenticator app.")
-NOT_YOURS = ("That passkey or security key is not registered for this User ID. Use another one, or enter a code "
+NOT_YOURS = _l("That passkey or security key is not registered for this User ID. Use another one, or enter a code "
              "from your authenticator app.")
-NO_PASSKEY = "No passkey is registered for this User ID. Enter a code from your authenticator app."
-UNKNOWN = "That passkey is not registered with Portal. Sign in with your User ID and password."
-SIGN_IN_NOT_VERIFIED = ("Your passkey could not be verified. Try again, or sign in with your User ID and "
+NO_PASSKEY = _l("No passkey is registered for this User ID. Enter a code from your authenticator app.")
+UNKNOWN = _l("That passkey is not registered with Portal. Sign in with your User ID and password.")
+SIGN_IN_NOT_VERIFIED = _l("Your passkey could not be verified. Try again, or sign in with your User ID and "
                         "password.")
-NO_AUTHENTICATOR = ("Your User ID has no authenticator app at the moment. Sign in with your User ID and password "
+NO_AUTHENTICATOR = _l("Your User ID has no authenticator app at the moment. Sign in with your User ID and password "
                     "to register one.")
-PASSWORD_BLOCKED = ("The password of your User ID is blocked after too many wrong attempts in browsers you have not "
+PASSWORD_BLOCKED = _l("The password of your User ID is blocked after too many wrong attempts in browsers you have not "
                     "signed in with before, so you cannot sign in here now. Ask your Company Administrator to send "
                     "you a password reset.")
-HAS_ENDED = "Your authenticator has been reset. Please sign in again to register a new one."
+HAS_ENDED = _l("Your authenticator has been reset. Please sign in again to register a new one.")
 
 
 def amr(passkey: Passkey) -> str:

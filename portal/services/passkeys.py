@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import webauthn
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 from webauthn.helpers import (
     base64url_to_bytes,
@@ -36,11 +38,11 @@ from portal.services import NotFound, ServiceError
 from portal.services.reauth import require_fresh
 
 REGISTER, SECOND_FACTOR, SIGN_IN = "register", "second_factor", "sign_in"
-UNAVAILABLE = "Passkeys cannot be used at this address of Portal."
-NOT_CREATED = ("Your passkey could not be added: your device's answer could not be verified. Try again, or use "
+UNAVAILABLE = _l("Passkeys cannot be used at this address of Portal.")
+NOT_CREATED = _l("Your passkey could not be added: your device's answer could not be verified. Try again, or use "
                "another passkey or security key.")
-ALREADY_REGISTERED = "That passkey or security key is already registered."
-NO_SUCH_PASSKEY = "There is no such passkey."
+ALREADY_REGISTERED = _l("That passkey or security key is already registered.")
+NO_SUCH_PASSKEY = _l("There is no such passkey.")
 _TRANSPORTS = {t.value for t in AuthenticatorTransport}
 # What py_webauthn and the JSON and CBOR parsers raise for an answer that is broken or forged.
 MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, AttributeError)
@@ -168,10 +170,10 @@ def own(user: User, passkey_id: int) -> Passkey:
 def clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise ServiceError("Enter a name for the passkey, such as \u201cLaptop\u201d or \u201cBlue security key\u201d.",
+        raise ServiceError(_("Enter a name for the passkey, such as \u201cLaptop\u201d or \u201cBlue security key\u201d."),
                            "name")
     if len(name) > 100:
-        raise ServiceError("The name must be at most 100 characters.", "name")
+        raise ServiceError(_("The name must be at most 100 characters."), "name")
     return name
 
 
@@ -240,7 +242,7 @@ def add(login_session: LoginSession, name: str, credential: str, ip: str = "") -
                 user_handle=_user_handle(user, of_user(user)), transports=transports, created_at=clock.now(),
                 synced=verified.credential_device_type == CredentialDeviceType.MULTI_DEVICE)
             audit.record("passkey.added", subject=user, actor=user, ip=ip, name=name, synced=passkey.synced)
-            outbox.queue(user.email, "a passkey was added", "passkey_added", user=user, passkey_name=name,
+            outbox.queue(user.email, _l("a passkey was added"), "passkey_added", user=user, passkey_name=name,
                          when=clock.now())
     except IntegrityError:  # credential ids are unique: this one belongs to someone already
         audit.record("passkey.add_refused", subject=user, actor=user, ip=ip, reason="credential already registered")
@@ -257,6 +259,6 @@ def remove(login_session: LoginSession, passkey_id: int, ip: str = "") -> str:
         if not Passkey.delete().where((Passkey.id == passkey.id) & (Passkey.user == user)).execute():
             raise NotFound(NO_SUCH_PASSKEY)
         audit.record("passkey.removed", subject=user, actor=user, ip=ip, name=passkey.name)
-        outbox.queue(user.email, "a passkey was removed", "passkey_removed", user=user, passkey_name=passkey.name,
+        outbox.queue(user.email, _l("a passkey was removed"), "passkey_removed", user=user, passkey_name=passkey.name,
                      when=clock.now())
     return passkey.name

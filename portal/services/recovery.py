@@ -116,7 +116,7 @@ def recover(token: str, pending: LoginSession | None, password: str | None, ip: 
         User.update(authenticator_recovered_by_link_at=now).where(User.id == user.id).execute()
         started = sessions.start_pending(user, ip, user_agent, amr="pwd recovery")  # then a new authenticator
         audit.record("mfa.recovered", subject=user, ip=ip)
-        outbox.queue(user.email, "your authenticator was removed with a recovery link", "recovery_used",
+        outbox.queue(user.email, _l("your authenticator was removed with a recovery link"), "recovery_used",
                      user=user, when=now, paused_until=now + dt.timedelta(
                          days=current_app.config["MAIL_RECOVERY_PAUSE_DAYS"]))
     return started

@@ -194,7 +194,7 @@ def test_the_cli_and_the_job_without_a_choice_stay_english(app, company, clock):
     User.update(activity_at=last, last_sign_in_at=last).where(User.id == user.id).execute()
     with app.app_context():
         lifecycle.run()
-    assert OutboxMessage.get().subject.startswith("Portal account notice: sign in by Apr 16, 2026")
+    assert OutboxMessage.get().subject.startswith("Portal account notice: sign in before Apr 16, 2026")
 
 
 def test_terms_are_shown_in_the_persons_language_and_accepting_records_one_version(app, client, user):

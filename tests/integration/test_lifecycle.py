@@ -49,7 +49,7 @@ def test_warning_exactly_from_11_months(app, person, clock, offset, warned):
     mails = list(OutboxMessage.select())
     assert len(mails) == int(warned)
     if warned:
-        assert mails[0].subject.startswith("Portal account notice: sign in by ")
+        assert mails[0].subject.startswith("Portal account notice: sign in before ")
         deadline = helpers.shown(portal_clock.months_before(months_ago(clock, 11, offset), -12).date())
         assert deadline in mails[0].subject and deadline in helpers.mail_text(mails[0])
 
@@ -78,7 +78,7 @@ def test_on_1_december_the_months_are_calendar_months(app, person, clock, last_s
                                                          "deactivated": (0, 1)}[outcome]
     if outcome == "warned":  # the deadline is 12 months after the last sign-in
         deadline = helpers.shown(dt.date(last_seen[0] + 1, last_seen[1], last_seen[2]))
-        assert f"sign in by {deadline}" in OutboxMessage.get().subject
+        assert f"sign in before {deadline}" in OutboxMessage.get().subject
 
 
 def test_never_signed_in_counts_from_creation(app, company, clock):
