@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import time
 import weakref
 from urllib.parse import urlsplit
 
-from peewee import (CharField, DatabaseProxy, Field, ForeignKeyField, IntegerField, Model, SqliteDatabase,
-                    TextField)
+from peewee import (OP, CharField, DatabaseProxy, Expression, Field, ForeignKeyField, IntegerField, Join, Model,
+                    SqliteDatabase, TextField)
 from playhouse import db_url
+from playhouse.pool import PooledPostgresqlDatabase
 from playhouse.migrations import Runner
 
 db = DatabaseProxy()
@@ -39,10 +41,42 @@ def open_database(url: str):
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True, lock_type="IMMEDIATE")
     if scheme in ("postgres", "postgresql", "postgresql+pool"):
         # postgresql+pool://...?max_connections=20&stale_timeout=300 keeps connections open between requests.
-        url = ("postgresql+pool" if scheme.endswith("+pool") else "postgresql") + url[len(scheme):]
-        return db_url.connect(url)
+        if scheme.endswith("+pool"):
+            return Pool(**db_url.parse(url))
+        return db_url.connect("postgresql" + url[len(scheme):])
     raise ValueError(f"PORTAL_DATABASE_URL has an unsupported scheme {scheme!r}; use sqlite:///, postgresql:// "
                      "or postgresql+pool://.")
+
+
+class Pool(PooledPostgresqlDatabase):
+    """peewee's pool of PostgreSQL connections, without a round trip at every check-out where none is needed.
+
+    peewee asks the server whether an idle connection is alive (SELECT 1) each time it hands one out: a statement
+    and a wait for the server at every request. Here a connection handed back less than CHECK_AFTER seconds ago
+    (and, as psycopg knows without asking, neither broken nor in a transaction) is handed out as it is; one idle
+    for longer is asked as peewee asks. A connection the server dropped within those seconds fails the one
+    request that uses it, and is then closed rather than pooled again (its state is then unknown)."""
+
+    CHECK_AFTER = 5.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._handed_back: dict[int, float] = {}
+
+    def _close(self, conn, close_conn=False):
+        self._handed_back[self.conn_key(conn)] = time.monotonic()  # before it is in the pool for another thread
+        super()._close(conn, close_conn)
+
+    def _close_raw(self, conn):
+        self._handed_back.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+    def _is_closed(self, conn):
+        handed_back = self._handed_back.get(self.conn_key(conn))
+        if (handed_back is not None and time.monotonic() - handed_back < self.CHECK_AFTER and not conn.closed
+                and self._adapter.txn_status(conn) == self._adapter.txn_idle):
+            return False
+        return super()._is_closed(conn)
 
 
 def init_app(app) -> None:
@@ -149,16 +183,30 @@ def _tuple_reader(query):
     return read
 
 
+def _foreign_keys_joined(nodes) -> set:
+    """The foreign keys that joins ON key = the id it refers to follow (peewee's join(Model) makes such)."""
+    found = set()
+    for node in nodes:
+        if isinstance(node, Join):
+            on = node._on
+            if (isinstance(on, Expression) and on.op == OP.EQ and isinstance(on.lhs, ForeignKeyField)
+                    and on.rhs is on.lhs.rel_field):
+                found.add(on.lhs)
+            found |= _foreign_keys_joined([node.lhs, node.rhs])
+    return found
+
+
 def _model_reader(query):
     """Rows as models: the query's model with, for each inner join along a foreign key, the joined model attached
     (record.user.company), each with its selected fields set and nothing marked dirty."""
     converters = _converters(query)
     models = [query.model]
     links = []  # (index of the model holding the foreign key, its name, index of the joined model)
+    along = _foreign_keys_joined(query._from_list)
     for source, joins in query._joins.items():
         for dest, attr, _constructor, join_type in joins:
             field = source._meta.fields.get(attr) if source in models else None
-            if not isinstance(field, ForeignKeyField) or field.rel_model is not dest or "INNER" not in join_type:
+            if field not in along or field.rel_model is not dest or "INNER" not in join_type:
                 raise ValueError("a prepared query of models joins along foreign keys only (inner joins)")
             models.append(dest)
             links.append((models.index(source), field.name, len(models) - 1))

@@ -4,7 +4,7 @@ import threading
 import pytest
 from peewee import SqliteDatabase
 
-from portal.db import Prepared, db
+from portal.db import Prepared, db, open_database
 from portal.models import Company, LoginSession, User
 from portal.services import sessions
 from tests import helpers
@@ -92,3 +92,90 @@ def test_session_lookup_builds_its_sql_once(app, client, user, monkeypatch):
         assert client.get("/").status_code == 200
     assert len(compiled) == 1
     assert LoginSession.select().count() == 1
+
+
+def test_prepared_models_are_those_peewee_makes(app, client, user):
+    """The session lookup's reader: the same fields, the user and company attached, nothing marked dirty."""
+    helpers.enroll(client)
+    with helpers.context():
+        record = LoginSession.get()
+        mine = sessions._BY_TOKEN.first(record.token_hash)
+        peewees = (LoginSession.select(LoginSession, User, Company).join(User).join(Company)
+                   .where(LoginSession.token_hash == record.token_hash).get())
+        assert mine.__data__ == peewees.__data__ and not mine._dirty
+        assert mine.user.__data__ == peewees.user.__data__ and mine.user.company.__data__ == peewees.user.company.__data__
+        assert mine.user_id == user.id and mine.user.company_id == user.company_id
+        mine.user.first_name = "Janet"
+        assert mine.user._dirty == {"first_name"}  # a model like any other: saving writes what changed
+        assert mine.user.save() == 1 and User.get_by_id(user.id).first_name == "Janet"
+
+
+def test_prepared_tuples_take_a_value_twice_and_convert_as_peewee(app, user):
+    with helpers.context():
+        same = Prepared(lambda key: User.select(User.user_id, User.valid_until, User.active)
+                        .where((User.user_id_key == key) | (User.email_key == key)), str, tuples=True)
+        assert same.rows("jdoe") == list(User.select(User.user_id, User.valid_until, User.active)
+                                          .where(User.user_id_key == "jdoe").tuples())
+        assert isinstance(same.rows("jdoe")[0][2], bool)
+
+
+def test_prepared_models_join_along_foreign_keys_only():
+    with pytest.raises(ValueError):
+        Prepared(lambda key: User.select(User, Company).join(Company, on=(Company.name == User.last_name))
+                 .where(User.user_id_key == key), str)._compile(SqliteDatabase(":memory:"))
+
+
+@pytest.fixture
+def pool(database_url):
+    """A postgresql+pool:// database on the test server (PostgreSQL runs only)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a pool of PostgreSQL connections")
+    database = open_database("postgresql+pool" + database_url[len("postgresql"):] + "?max_connections=4")
+    database.plain_url = database_url
+    yield database
+    database.close_all()
+
+
+def checks_of(pool, monkeypatch) -> list:
+    asked = []
+    original = pool._adapter.is_connection_closed
+    monkeypatch.setattr(pool._adapter, "is_connection_closed", lambda conn: asked.append(1) or original(conn))
+    return asked
+
+
+def test_pool_hands_back_a_connection_just_returned_without_asking_the_server(pool, monkeypatch):
+    asked = checks_of(pool, monkeypatch)
+    pool.connect()
+    first = pool.connection()
+    pool.close()
+    pool.connect()
+    assert pool.connection() is first and asked == []  # no SELECT 1 for a connection handed back just now
+    pool.close()
+    monkeypatch.setattr(pool, "CHECK_AFTER", 0.0)
+    pool.connect()
+    assert pool.connection() is first and asked == [1]  # idle longer: asked, as peewee asks
+    pool.close()
+
+
+def test_pool_never_hands_out_a_connection_that_broke(pool, monkeypatch):
+    pool.connect()
+    first = pool.connection()
+    pool.close()
+    first.close()  # as when the driver noticed the server had gone
+    pool.connect()
+    assert pool.connection() is not first and pool.execute_sql("SELECT 1").fetchone() == (1,)
+    pool.close()
+
+
+def test_pool_asks_about_a_connection_the_server_dropped_while_it_was_idle(pool, monkeypatch):
+    pool.connect()
+    first = pool.connection()
+    backend = pool.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    pool.close()
+    killer = open_database(pool.plain_url)
+    with killer.connection_context():
+        killer.execute_sql("SELECT pg_terminate_backend(%s)", (backend,))
+    monkeypatch.setattr(pool, "CHECK_AFTER", 0.0)
+    pool.connect()
+    assert pool.connection() is not first and pool.execute_sql("SELECT 1").fetchone() == (1,)
+    pool.close()

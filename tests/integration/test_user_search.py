@@ -5,7 +5,8 @@ import random
 import pytest
 
 from portal import pagination
-from portal.models import User
+from portal.db import Prepared
+from portal.models import Authenticator, User
 from portal.services import user_search
 from tests import helpers
 
@@ -77,3 +78,20 @@ def test_a_user_matching_on_several_keys_is_listed_once(app, company):
     helpers.make_user(company, "kai", password=None, last_name="Kaiser", email="kai@acme.example")
     with helpers.context():
         assert [u.user_id for u in user_search.search(company.id, "kai").rows] == ["kai"]
+
+
+@pytest.mark.parametrize("filter_name", sorted(user_search.FILTERS))
+def test_compiled_searches_read_what_peewee_reads_with_the_values_written_in(people, clock, filter_name, monkeypatch):
+    """Each search's SQL is built once with marks for its values (db.Prepared); the rows are those of the same
+    query built by peewee with the values themselves, for every filter, sort, prefix and page."""
+    company, _other = people
+    with helpers.context():
+        User.update(password_blocked_at=clock.current).where(User.user_id.startswith("ka")).execute()
+        User.update(activity_at=clock.current - dt.timedelta(days=400)).where(User.user_id.startswith("mu")).execute()
+        Authenticator.create(user=User.select().order_by(User.id).first(), device_name="p", secret_encrypted="x")
+        shapes = [(company_id, prefix, sort, page) for company_id in (company.id, None) for prefix in ("", "k", "zz")
+                  for sort in sorted(user_search.SORTS) for page in (1, 2)]
+        compiled = [user_search.search(c, p, filter_name, s, n).rows for c, p, s, n in shapes]
+        monkeypatch.setattr(Prepared, "rows", lambda self, *values: list(self._build(*values).tuples()))
+        assert compiled == [user_search.search(c, p, filter_name, s, n).rows for c, p, s, n in shapes]
+        assert any(compiled)  # the people match every filter somewhere
