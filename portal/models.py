@@ -94,6 +94,14 @@ class User(UserMixin, BaseModel):
         return f"{self.first_name} {self.last_name}"
 
     @property
+    def is_company_admin(self) -> bool:
+        return self.role == ROLE_COMPANY_ADMIN
+
+    @property
+    def is_service_center(self) -> bool:
+        return self.role == ROLE_SERVICE_CENTER
+
+    @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
 
