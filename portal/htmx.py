@@ -5,12 +5,15 @@ import secrets
 
 from flask import current_app, g, make_response, render_template, request, session
 from flask import redirect as plain_redirect
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from portal import i18n
+
 # Stands for the CSRF token in a page rendered once (render_once); random per process, so no input can carry it.
 _TOKEN_MARK = "csrf-" + secrets.token_hex(16)
+# A page differs by fragment or page, and by the language its cookie or Accept-Language asks for (portal.i18n).
+VARY = ("HX-Request", "Accept-Language", "Cookie")
 
 
 def is_fragment() -> bool:
@@ -24,7 +27,7 @@ def render(page: str, fragment: str, status: int = 200, push_url: str | None = N
     """One view serves both: the fragment to htmx, the page (which includes it) otherwise."""
     fragment_wanted = is_fragment()
     response = make_response(render_template(fragment if fragment_wanted else page, **context), status)
-    response.vary.add("HX-Request")
+    response.vary.update(VARY)
     if fragment_wanted and push_url:
         response.headers["HX-Push-Url"] = push_url
     return response
@@ -39,7 +42,7 @@ def render_once(page: str, fragment: str, context):
         return render(page, fragment, **context())
     template = fragment if is_fragment() else page
     pages = current_app.extensions.setdefault("portal_rendered_once", {})
-    key = (template, str(get_locale()))  # one page per language
+    key = (template, i18n.browser_language() or i18n.SOURCE)  # one page per language (nobody is signed in)
     body = pages.get(key)
     if body is None:
         real = g.pop("csrf_token", None)
@@ -51,7 +54,7 @@ def render_once(page: str, fragment: str, context):
             if real is not None:
                 g.csrf_token = real
     response = make_response(body.replace(_TOKEN_MARK, generate_csrf()))
-    response.vary.add("HX-Request")
+    response.vary.update(VARY)
     return response
 
 

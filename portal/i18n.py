@@ -15,6 +15,8 @@ from babel import Locale, dates
 from flask import g, has_app_context, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 from flask_babel.speaklater import LazyString
 
 from portal import ROOT
@@ -39,18 +41,33 @@ def tag(identifier: str) -> str:
 
 
 def _signed_in_user():
-    from portal.auth import state  # the auth blueprint builds on this module
-
-    record = state.active()
+    record = _state().active()
     return record.user if record is not None else None
 
 
 def _person():
     """Whoever the request is for: the signed-in user, or the one in the middle of signing in."""
-    from portal.auth import state
-
-    record = state.current()
+    record = _state().current()
     return record.user if record is not None else None
+
+
+@functools.cache
+def _state():
+    from portal.auth import state  # the auth blueprint builds on this module
+
+    return state
+
+
+_TAGS = [tag(code) for code in LANGUAGES]
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}  # parsed once: Flask-Babel takes a Locale as it is
+
+
+@functools.lru_cache(maxsize=1024)
+def _negotiate(header: str) -> str | None:
+    """werkzeug's negotiation of an Accept-Language header; browsers send few different ones, so each is
+    parsed once (the sign-in page is served from memory, and parsing cost more than the rest of it)."""
+    match = parse_accept_header(header, LanguageAccept).best_match(_TAGS)
+    return match.replace("-", "_") if match else None
 
 
 def browser_language() -> str | None:
@@ -58,19 +75,19 @@ def browser_language() -> str | None:
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    match = request.accept_languages.best_match([tag(code) for code in LANGUAGES])
-    return match.replace("-", "_") if match else None
+    header = request.headers.get("Accept-Language")
+    return _negotiate(header[:500]) if header else None
 
 
-def select_locale() -> str | None:
+def select_locale() -> Locale | None:
     """Flask-Babel's locale selector: the signed-in person's Profile choice, else the browser's. None (English)
     outside a request: the CLI and the logs stay English."""
     if not has_request_context():
         return None
     user = _signed_in_user()
     if user is not None and user.language in LANGUAGES:
-        return user.language
-    return browser_language()
+        return _LOCALES[user.language]
+    return _LOCALES[browser_language() or SOURCE]
 
 
 def select_timezone() -> str | None:
@@ -229,12 +246,6 @@ def switcher_links() -> list[tuple[str, str, str, bool]]:
             for code in LANGUAGES]
 
 
-def _vary(response):
-    if request.endpoint != "static":
-        response.vary.update(("Accept-Language", "Cookie"))  # pages are in the language these ask for
-    return response
-
-
 def init_app(app) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
@@ -243,5 +254,4 @@ def init_app(app) -> None:
     app.jinja_env.globals["html_lang"] = lambda: tag(current())
     app.jinja_env.globals.update(language_name=language_name, language_links=switcher_links, languages=LANGUAGES)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)
-    app.after_request(_vary)
     app.jinja_env.filters.update(when=when, day=day, clock_time=clock_time)

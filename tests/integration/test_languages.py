@@ -65,7 +65,7 @@ def test_the_switcher_sets_a_cookie_that_wins_over_the_browser(app, client):
     assert "portal_lang=ja" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     html = client.get("/forgot-id", headers={"Accept-Language": "de"}).data.decode()
     assert lang(html) == "ja" and heading(html) == words(app, "ja", "Forgot ID")
-    assert 'hreflang="ja" aria-current="true"' in html
+    assert 'lang="ja" aria-current="true"' in html
 
 
 @pytest.mark.parametrize("path", ["/language/xx", "/language/de_DE", "/language/"])
