@@ -208,7 +208,7 @@ def test_replayed_assertion_is_refused_and_audited(app, enrolled, clock):
     again = password_step(app, clock)
     token, _ = options(again, OPTIONS_2FA, "/sign-in/verify")  # a new challenge for the new sign-in
     replayed = answer(again, ANSWER_2FA, token, used)
-    assert replayed.status_code == 200 and passkey_sign_in.NOT_VERIFIED in replayed.data.decode()
+    assert replayed.status_code == 200 and str(passkey_sign_in.NOT_VERIFIED) in replayed.data.decode()
     assert refusals("challenge") and active_sessions() == 1  # the enrolled browser's only
 
 
@@ -218,7 +218,7 @@ def test_a_challenge_of_another_sign_in_is_refused(app, enrolled, clock):
     _, offered_to_first = options(first, OPTIONS_2FA, "/sign-in/verify")
     token, _ = options(second, OPTIONS_2FA, "/sign-in/verify")
     response = answer(second, ANSWER_2FA, token, device.get(offered_to_first))
-    assert passkey_sign_in.NOT_VERIFIED in response.data.decode() and refusals("challenge")
+    assert str(passkey_sign_in.NOT_VERIFIED) in response.data.decode() and refusals("challenge")
     assert active_sessions() == 1
 
 
@@ -227,7 +227,7 @@ def test_an_answer_for_another_origin_is_refused(app, enrolled, clock):
     client = password_step(app, clock)
     token, offered = options(client, OPTIONS_2FA, "/sign-in/verify")
     response = answer(client, ANSWER_2FA, token, device.get(offered, origin="https://portal-example.test"))
-    assert passkey_sign_in.NOT_VERIFIED in response.data.decode()
+    assert str(passkey_sign_in.NOT_VERIFIED) in response.data.decode()
     assert refusals("origin")[0]["detail"].startswith('Unexpected client data origin "https://portal-example.test"')
 
 
@@ -239,7 +239,7 @@ def test_a_counter_that_goes_backwards_is_refused_and_audited(app, enrolled, clo
     client = password_step(app, clock)
     token, offered = options(client, OPTIONS_2FA, "/sign-in/verify")
     response = answer(client, ANSWER_2FA, token, device.get(offered, counter=3))  # a copy of the key, behind
-    assert passkey_sign_in.NOT_VERIFIED in response.data.decode()
+    assert str(passkey_sign_in.NOT_VERIFIED) in response.data.decode()
     assert refusals("counter")[0]["passkey"] == "Laptop" and Passkey.get().sign_count == 7
 
 
@@ -252,7 +252,7 @@ def test_a_removed_passkey_is_refused(app, enrolled, clock):
                       token_from="/security")
     assert Passkey.select().count() == 0
     response = answer(signing_in, ANSWER_2FA, token, device.get(offered))
-    assert passkey_sign_in.NOT_YOURS in response.data.decode() and refusals("unknown passkey")
+    assert str(passkey_sign_in.NOT_YOURS) in response.data.decode() and refusals("unknown passkey")
 
 
 def test_an_answer_without_user_verification_is_refused(app, enrolled, clock):
@@ -305,11 +305,11 @@ def test_a_passkey_alone_needs_its_user_handle_and_a_challenge_of_this_browser(a
     client, elsewhere = app.test_client(), app.test_client()
     token, offered = options(client, OPTIONS_ALONE, "/sign-in")
     no_handle = answer(client, ANSWER_ALONE, token, device.get(offered, user_handle=False))
-    assert passkey_sign_in.SIGN_IN_NOT_VERIFIED in no_handle.data.decode() and refusals("user handle")
+    assert str(passkey_sign_in.SIGN_IN_NOT_VERIFIED) in no_handle.data.decode() and refusals("user handle")
     token, offered = options(client, OPTIONS_ALONE, "/sign-in")
     other_token = helpers.csrf_token(elsewhere.get("/sign-in").data)
     stolen = answer(elsewhere, ANSWER_ALONE, other_token, device.get(offered))
-    assert passkey_sign_in.SIGN_IN_NOT_VERIFIED in stolen.data.decode() and refusals("challenge")
+    assert str(passkey_sign_in.SIGN_IN_NOT_VERIFIED) in stolen.data.decode() and refusals("challenge")
     assert active_sessions() == 1
 
 
@@ -319,7 +319,7 @@ def test_an_unknown_passkey_is_told_to_use_the_password(app, enrolled, clock):
     stranger = SoftPasskey()
     stranger.user_handle = Passkey.get().user_handle
     response = answer(client, ANSWER_ALONE, token, stranger.get(offered))
-    assert passkey_sign_in.UNKNOWN in response.data.decode() and refusals("unknown passkey")
+    assert str(passkey_sign_in.UNKNOWN) in response.data.decode() and refusals("unknown passkey")
 
 
 @pytest.mark.parametrize("change, message", [
@@ -348,7 +348,7 @@ def test_a_blocked_password_stops_a_passkey_alone_except_in_a_known_browser(app,
     stranger = app.test_client()
     token, offered = options(stranger, OPTIONS_ALONE, "/sign-in")
     refused = answer(stranger, ANSWER_ALONE, token, device.get(offered))
-    assert passkey_sign_in.PASSWORD_BLOCKED in refused.data.decode()
+    assert str(passkey_sign_in.PASSWORD_BLOCKED) in refused.data.decode()
     client.post("/sign-out", data={"csrf_token": helpers.csrf_token(client.get("/").data)})
     token, offered = options(client, OPTIONS_ALONE, "/sign-in")
     assert answer(client, ANSWER_ALONE, token, device.get(offered)).status_code == 303
@@ -373,7 +373,7 @@ def test_challenges_expire_with_the_pending_sign_in(app, enrolled, clock):
     token, offered = options(alone, OPTIONS_ALONE, "/sign-in")
     clock.advance(seconds=app.config["PENDING_SIGNIN_SECONDS"] + 1)
     late = answer(alone, ANSWER_ALONE, token, device.get(offered))
-    assert passkey_sign_in.SIGN_IN_NOT_VERIFIED in late.data.decode() and refusals("challenge")
+    assert str(passkey_sign_in.SIGN_IN_NOT_VERIFIED) in late.data.decode() and refusals("challenge")
 
 
 # --- Reset MFA and recovery -------------------------------------------------------------------------------------
@@ -408,4 +408,4 @@ def test_delete_otp_keeps_passkeys_but_a_passkey_alone_then_waits_for_the_new_ap
     assert Passkey.select().count() == 1
     other = app.test_client()
     token, offered = options(other, OPTIONS_ALONE, "/sign-in")
-    assert passkey_sign_in.NO_AUTHENTICATOR in answer(other, ANSWER_ALONE, token, device.get(offered)).data.decode()
+    assert str(passkey_sign_in.NO_AUTHENTICATOR) in answer(other, ANSWER_ALONE, token, device.get(offered)).data.decode()
