@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     BigIntegerField,
@@ -17,6 +16,7 @@ from peewee import (
 )
 
 from portal import clock
+from portal.i18n import gettext as _, lazy_gettext as _l
 from portal.db import BaseModel
 
 ROLE_USER = "user"

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
+from portal.i18n import lazy_gettext as _l
 from portal import clock
 from portal.db import db
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
