@@ -13,7 +13,13 @@ from peewee import OperationalError
 
 from portal import clock
 from portal import db as database
-from portal.models import ROLE_COMPANY_ADMIN, ROLE_NAMES, ROLE_SERVICE_CENTER, ROLES, User
+from portal.models import (
+    ROLE_COMPANY_ADMIN,
+    ROLE_NAMES,
+    ROLE_SERVICE_CENTER,
+    ROLES,
+    User,
+)
 from portal.services import ServiceError, accounts, mfa
 
 DEMO_COMPANY = "Demo Supplier GmbH"

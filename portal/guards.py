@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from portal.auth import state
 from portal.extensions import login_manager

@@ -13,10 +13,11 @@ from contextlib import contextmanager
 import pytz
 from babel import Locale, dates
 from flask import g, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, get_timezone, get_translations
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
-from flask_babel import Babel, force_locale, get_locale, get_timezone, get_translations, lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from portal import ROOT
 
@@ -205,7 +206,7 @@ def _zone_letter(moment: dt.datetime, locale: Locale) -> str:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value  # stored in UTC
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value  # stored in UTC
 
 
 def when(value: dt.datetime | None, seconds: bool = False) -> str:
@@ -261,7 +262,7 @@ def language_name(identifier: str | None) -> str:
 def choose_language(code: str):
     """The switcher: a link that sets the language cookie and returns to the page it was on (works without
     JavaScript). A signed-in person's Profile choice still wins while they are signed in."""
-    from flask import abort, current_app, redirect, url_for
+    from flask import abort, redirect, url_for
 
     from portal.web import safe_next
 

@@ -16,8 +16,9 @@ from peewee import (
 )
 
 from portal import clock
-from portal.i18n import gettext as _, lazy_gettext as _l
 from portal.db import BaseModel
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 
 ROLE_USER = "user"
 ROLE_COMPANY_ADMIN = "company-admin"

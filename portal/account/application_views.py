@@ -1,7 +1,7 @@
 """Connected applications: what the person allowed each application, and withdrawing it."""
 from flask import flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
 from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from portal.account import bp
 from portal.account.forms import VersionForm

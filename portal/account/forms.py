@@ -1,16 +1,16 @@
 """Forms of the signed-in person's pages: shape of input only."""
 import functools
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import Select, html_params
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import Select, html_params
 
-from portal.auth.forms import CodeForm, NewPasswordFields
 from portal import i18n
+from portal.auth.forms import CodeForm, NewPasswordFields
 from portal.services import accounts
 from portal.validation import Rule
 

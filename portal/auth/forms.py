@@ -1,6 +1,7 @@
 """Sign-in forms: they check the shape of input only."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_babel import gettext as _, lazy_gettext as _l
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 

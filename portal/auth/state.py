@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from flask import after_this_request, current_app, g, request, session
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.models import STAGE_ACTIVE, STAGE_PENDING, LoginSession
 from portal.services import browsers, sessions

@@ -1,12 +1,19 @@
 """Service Center forms: every action carries the ticket reference of the request."""
-from flask_wtf import FlaskForm
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal import i18n
 from portal.account.forms import ZoneSelect, language_choices, zone_choices
-from portal.admin.forms import EMAIL, FIRST_NAME, LAST_NAME, PHONE, USER_ID, LanguageField
+from portal.admin.forms import (
+    EMAIL,
+    FIRST_NAME,
+    LAST_NAME,
+    PHONE,
+    USER_ID,
+    LanguageField,
+)
 from portal.services import accounts
 from portal.services.service_center import clean_ticket
 from portal.validation import Rule

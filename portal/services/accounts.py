@@ -7,7 +7,8 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError, fn
 
 from portal import clock, i18n

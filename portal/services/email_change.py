@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from portal.db import db
 from portal.models import Token, User
 from portal.services import ServiceError, accounts, audit, links, outbox, signin

@@ -6,7 +6,8 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from portal import clock, i18n

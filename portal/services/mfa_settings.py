@@ -4,8 +4,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 import ua_parser
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from flask_babel import gettext as _, lazy_gettext as _l
 from portal import clock, i18n
 from portal.db import db
 from portal.models import Authenticator, LoginSession, User

@@ -1,7 +1,9 @@
 """The person's own details: names and phone, e-mail address (confirmed by a link), password."""
 from __future__ import annotations
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from portal import clock
 from portal.db import db
 from portal.models import LoginSession, User

@@ -13,9 +13,9 @@ from typing import NamedTuple
 from flask import current_app
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
-from portal.i18n import lazy_gettext as _l
 from portal import clock
 from portal.db import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
 
 PAGE_SIZE = 50
