@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from peewee import (
     BigIntegerField,
@@ -20,6 +18,8 @@ from peewee import (
 
 from portal import clock
 from portal.db import BaseModel
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 
 ROLE_USER = "user"
 ROLE_COMPANY_ADMIN = "company-admin"

@@ -13,8 +13,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from cryptography.fernet import Fernet
 
-from portal import clock as portal_clock
 from portal import ROOT, create_app
+from portal import clock as portal_clock
 from portal.db import db, migrate, open_database
 from portal.models import ALL_MODELS
 from portal.models_oidc import OIDC_MODELS

@@ -1,9 +1,13 @@
 """Forms of the signed-in person's pages: shape of input only."""
+import functools
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import Select, html_params
 
 from portal import i18n
 from portal.auth.forms import CodeForm, NewPasswordFields
@@ -11,6 +15,43 @@ from portal.services import accounts, passkeys
 from portal.validation import Rule
 
 _MAX_PASSWORD = 4096
+
+
+def language_choices(empty=None) -> list[SelectChoice]:
+    """Each language by its own name; first an empty choice when `empty` names what it means."""
+    own = [SelectChoice(code, i18n.language_name(code)) for code in i18n.LANGUAGES]
+    return ([SelectChoice("", empty)] if empty is not None else []) + own
+
+
+@functools.cache
+def _zones() -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(zone, zone) for zone in i18n.zone_choices())
+
+
+def zone_choices() -> list[SelectChoice]:
+    """IANA time zones by name (Europe/Berlin): the same in every language, and what people look for."""
+    return list(_zones())
+
+
+@functools.lru_cache(maxsize=1)
+def _zone_options() -> str:
+    return "".join(f'<option value="{escape(zone)}">{escape(zone)}</option>' for zone in i18n.zone_choices())
+
+
+class ZoneSelect(Select):
+    """A <select> of the ~440 time zones, as WTForms writes it, from options written once (writing them each time
+    was three quarters of the Profile page); only the chosen one and the first, empty choice differ."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        chosen = field.data or ""
+        first = [c for c in field.choices if c.value not in i18n.ZONE_SET]
+        head = "".join(f'<option {"selected " if c.value == chosen else ""}value="{escape(c.value)}">'
+                       f"{escape(c.label)}</option>" for c in first)
+        options = _zone_options()
+        if chosen:
+            options = options.replace(f'<option value="{escape(chosen)}">', f'<option selected value="{escape(chosen)}">', 1)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{head}{options}</select>")
 
 
 class DetailsForm(FlaskForm):
@@ -25,23 +66,13 @@ class DetailsForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Length(max=200), Rule(accounts.clean_phone)],
                         render_kw={"autocomplete": "tel", "type": "tel"})
     language = SelectField(i18n.LANGUAGE_LABEL, validators=[Rule(accounts.clean_language)], validate_choice=False)
-    time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False)
+    time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False,
+                            widget=ZoneSelect())
 
     def __init__(self, *args, company_zone: str = "UTC", **kwargs):
         super().__init__(*args, **kwargs)
         self.language.choices = language_choices(i18n.BROWSER_LANGUAGE)
         self.time_zone.choices = [SelectChoice("", i18n.COMPANY_ZONE % {"zone": company_zone})] + zone_choices()
-
-
-def language_choices(empty=None) -> list[SelectChoice]:
-    """Each language by its own name; first an empty choice when `empty` names what it means."""
-    own = [SelectChoice(code, i18n.language_name(code)) for code in i18n.LANGUAGES]
-    return ([SelectChoice("", empty)] if empty is not None else []) + own
-
-
-def zone_choices() -> list[SelectChoice]:
-    """IANA time zones by name (Europe/Berlin): the same in every language, and what people look for."""
-    return [SelectChoice(zone, zone) for zone in i18n.zone_choices()]
 
 
 class CurrentPasswordMixin:

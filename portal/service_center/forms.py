@@ -5,7 +5,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal import i18n
-from portal.account.forms import language_choices, zone_choices
+from portal.account.forms import ZoneSelect, language_choices, zone_choices
 from portal.admin.forms import (
     EMAIL,
     FIRST_NAME,
@@ -29,7 +29,7 @@ class CompanyForm(TicketForm):
     name = StringField(_l("Company name"), validators=[DataRequired(_l("Enter the company name.")), Length(max=200),
                                                    Rule(accounts.clean_name)])
     time_zone = SelectField(i18n.TIME_ZONE_LABEL, validators=[Rule(accounts.clean_time_zone)], validate_choice=False,
-                            default="UTC")
+                            default="UTC", widget=ZoneSelect())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,11 +10,11 @@ import operator
 from typing import NamedTuple
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock, pagination
 from portal.db import db
+from portal.i18n import lazy_gettext as _l
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
 
 FILTERS = {

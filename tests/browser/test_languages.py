@@ -12,8 +12,15 @@ from playwright.sync_api import expect
 from portal.i18n import LANGUAGES, language_name, tag
 from tests import helpers
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.steps import (BOTH, FIRST_NAME, USER_ID, code_now, enroll_with_test_client, make_person,
-                                 wait_for_mail)
+from tests.browser.steps import (
+    BOTH,
+    FIRST_NAME,
+    USER_ID,
+    code_now,
+    enroll_with_test_client,
+    make_person,
+    wait_for_mail,
+)
 
 pytestmark = [pytest.mark.browser, BOTH]
 
@@ -50,7 +57,7 @@ def expect_language(page, code: str):
 
 def sign_in_in(page, live_server, code: str, secret: str):
     """Password and code, with the labels and buttons of that language."""
-    say = lambda msgid: words(live_server, code, msgid)  # noqa: E731
+    say = lambda msgid: words(live_server, code, msgid)
     page.goto("/sign-in")
     page.get_by_label(say("User ID"), exact=True).fill(USER_ID)
     page.get_by_label(say("Password"), exact=True).fill(helpers.PASSWORD)
@@ -63,7 +70,7 @@ def sign_in_in(page, live_server, code: str, secret: str):
 def test_a_german_browser_signs_in_and_enrolls_in_german(browser_in, live_server, clock):
     make_person()
     page = browser_in("de-DE")
-    say = lambda msgid: words(live_server, "de", msgid)  # noqa: E731
+    say = lambda msgid: words(live_server, "de", msgid)
     page.goto("/sign-in")
     expect_language(page, "de")
     assert say("Sign in") != "Sign in"
@@ -129,7 +136,7 @@ def test_a_lifecycle_warning_mail_to_a_french_user_is_in_french(browser_in, live
     runner = live_server.app.test_cli_runner()
     assert runner.invoke(args=["lifecycle", "run"]).exit_code == 0
     assert runner.invoke(args=["mail", "send"]).exit_code == 0
-    say = lambda msgid, **values: words(live_server, "fr", msgid, **values)  # noqa: E731
+    say = lambda msgid, **values: words(live_server, "fr", msgid, **values)
     subject = say("%(product)s account notice: %(subject)s", product="Portal", subject=say(
         "sign in by %(date)s or User ID %(user_id)s will be deactivated", date="16 avr. 2026", user_id=USER_ID))
     mail = wait_for_mail(smtp, subject, "sleepy@acme.example")

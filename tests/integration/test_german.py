@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-
 from pathlib import Path
 
 import pytest
@@ -26,8 +25,8 @@ ALLOWED_SAME = {"Name", "Status", "Status:", "Service Center", "IP", "Details", 
 GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9,en;q=0.5"}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 TAG = re.compile(r"<[^>]*>")
-SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.S)
-KEPT = re.compile(r'<(\w+)\b[^>]*\btranslate="no"[^>]*>.*?</\1>', re.S)
+SCRIPT = re.compile(r"<(script|style)\b.*?</\1>", re.DOTALL)
+KEPT = re.compile(r'<(\w+)\b[^>]*\btranslate="no"[^>]*>.*?</\1>', re.DOTALL)
 SAID = re.compile(r'\b(?:aria-label|title|placeholder|alt)="([^"]*)"')
 
 
@@ -187,11 +186,11 @@ def mails(company) -> dict[str, str]:
         contact = ContactPerson.get()
         contact.language = "de"
         now = dt.datetime(2026, 3, 16, 9, 0)
-        common = dict(user=reader, admin=admin, contact=contact, company=reader.company, users=[reader, admin],
-                      link="http://portal.example.test/x", lifetime="15 Minuten", when=now, until=now, since=now,
-                      paused_until=now, deadline=now.date(), today=now.date(), expires=now, device_name="Telefon",
-                      left=1, low=True, new_email="neu@acme.example", old_email="alt@acme.example", target=reader,
-                      ticket="T-1", activated=True, by_admin=True)
+        common = {"user": reader, "admin": admin, "contact": contact, "company": reader.company, "users": [reader, admin],
+                      "link": "http://portal.example.test/x", "lifetime": "15 Minuten", "when": now, "until": now, "since": now,
+                      "paused_until": now, "deadline": now.date(), "today": now.date(), "expires": now, "device_name": "Telefon",
+                      "left": 1, "low": True, "new_email": "neu@acme.example", "old_email": "alt@acme.example", "target": reader,
+                      "ticket": "T-1", "activated": True, "by_admin": True}
         written = {}
         for template in sorted(p.stem for p in (ROOT / "templates/email").glob("[a-z]*.txt")):
             for variant, flags in (("", {}), (" (other case)", {"activated": False, "by_admin": False, "low": False,
