@@ -138,7 +138,7 @@ def test_a_lifecycle_warning_mail_to_a_french_user_is_in_french(browser_in, live
     assert runner.invoke(args=["mail", "send"]).exit_code == 0
     say = lambda msgid, **values: words(live_server, "fr", msgid, **values)
     subject = say("%(product)s account notice: %(subject)s", product="Portal", subject=say(
-        "sign in by %(date)s or User ID %(user_id)s will be deactivated", date="16 avr. 2026", user_id=USER_ID))
+        "sign in before %(date)s or User ID %(user_id)s will be deactivated", date="16 avr. 2026", user_id=USER_ID))
     mail = wait_for_mail(smtp, subject, "sleepy@acme.example")
     text = mail.get_body(("plain",)).get_content()
     assert say("This is an account notice, not one of the notifications you configure yourself.") in text
