@@ -47,11 +47,21 @@ class SearchForm(FlaskForm):
         self.status.choices = _choices(filter_labels())  # "Expiring within N days" as configured
 
 
-class UserDetailsForm(FlaskForm):
-    email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
+# Made before the fields below, so that forms list it first, as their pages show it.
+USER_ID_FIELD = StringField(_l("User ID"), validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
+
+
+class PersonFields:
+    """A person's name, e-mail address and phone, as every form of a user asks for them (WTForms gathers the
+    fields of mixins too)."""
+
     first_name = StringField(_l("First name"), validators=FIRST_NAME)
     last_name = StringField(_l("Last name"), validators=LAST_NAME)
+    email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
     phone = StringField(_l("Phone"), validators=PHONE, render_kw={"type": "tel"})
+
+
+class UserDetailsForm(PersonFields, FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     active = BooleanField(_l("Active"))
     valid_until = DateField(_l("Valid Until"), validators=[InputRequired(DATE_HINT), Rule(_valid_until)],
@@ -75,17 +85,23 @@ def _with_languages(form):
     form.language.choices = language_choices()
 
 
-class NewUserForm(UserDetailsForm):
-    active = None  # a new user is active; Active is changed on the user's page afterwards
-    user_id = StringField(_l("User ID"), validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    valid_until = DateField(_l("Valid Until"), validators=[Optional(), Rule(_valid_until)],
-                            invalid_value_message=DATE_HINT, description=DATE_HINT,
-                            render_kw={"placeholder": "YYYY-MM-DD"})
+class NewPersonFields(PersonFields):
+    """A new user with a User ID and the language of their welcome mail: New user, and the Service Center's First
+    Company Administrator."""
+
+    user_id = USER_ID_FIELD
     language = LanguageField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _with_languages(self)
+
+
+class NewUserForm(NewPersonFields, UserDetailsForm):
+    active = None  # a new user is active; Active is changed on the user's page afterwards
+    valid_until = DateField(_l("Valid Until"), validators=[Optional(), Rule(_valid_until)],
+                            invalid_value_message=DATE_HINT, description=DATE_HINT,
+                            render_kw={"placeholder": "YYYY-MM-DD"})
 
 
 class ActionForm(FlaskForm):

@@ -5,15 +5,8 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal import i18n
-from portal.account.forms import ZoneSelect, language_choices, zone_choices
-from portal.admin.forms import (
-    EMAIL,
-    FIRST_NAME,
-    LAST_NAME,
-    PHONE,
-    USER_ID,
-    LanguageField,
-)
+from portal.account.forms import ZoneSelect, zone_choices
+from portal.admin.forms import NewPersonFields
 from portal.services import accounts
 from portal.services.service_center import clean_ticket
 from portal.validation import Rule
@@ -36,16 +29,5 @@ class CompanyForm(TicketForm):
         self.time_zone.choices = zone_choices()
 
 
-class FirstAdminForm(TicketForm):
-    """The same fields as a new user (portal.admin.forms), and the ticket."""
-
-    user_id = StringField(_l("User ID"), validators=USER_ID, render_kw={"autocapitalize": "none", "spellcheck": "false"})
-    first_name = StringField(_l("First name"), validators=FIRST_NAME)
-    last_name = StringField(_l("Last name"), validators=LAST_NAME)
-    email = StringField(_l("E-mail address"), validators=EMAIL, render_kw={"type": "email"})
-    phone = StringField(_l("Phone"), validators=PHONE, render_kw={"type": "tel"})
-    language = LanguageField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.language.choices = language_choices()
+class FirstAdminForm(NewPersonFields, TicketForm):
+    """The fields of a new user (portal.admin.forms), and the ticket."""
