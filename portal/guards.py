@@ -36,15 +36,28 @@ def confirm_first(message: str):
     return redirect(url_for("account.reauthenticate", next=page), 303)
 
 
+def _audited_404(**why):
+    """A 404 that leaves a trace in the audit log: the person sees nothing to see here, the log sees them try."""
+    audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
+                 path=request.path, **why)
+    abort(404)
+
+
+def found_or_404(lookup, *args, denied: str | None = None):
+    """What `lookup(*args)` finds, or the 404 page when it raises NotFound; with `denied`, the 404 is audited
+    with that reason."""
+    try:
+        return lookup(*args)
+    except NotFound:
+        if denied:
+            _audited_404(reason=denied)
+        abort(404)
+
+
 def in_own_company(lookup, key):
     """What `lookup(company_id, key)` finds in the administrator's own company, or a 404 that is audited:
     another company's User IDs and numbers look absent, and trying them leaves a trace."""
-    try:
-        return lookup(current_user.company_id, key)
-    except NotFound:
-        audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
-                     path=request.path, reason="not in the company")
-        abort(404)
+    return found_or_404(lookup, current_user.company_id, key, denied="not in the company")
 
 
 def role_required(*roles: str, ask_first: bool = False):
@@ -57,9 +70,7 @@ def role_required(*roles: str, ask_first: bool = False):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                audit.record("authorization.denied", actor=current_user, subject=current_user, ip=client_ip(),
-                             path=request.path)
-                abort(404)
+                _audited_404()
             changing = request.method == "POST" or ask_first
             if changing and not reauth.recently_authenticated(state.active()):
                 return confirm_first(ADMIN_REAUTH)

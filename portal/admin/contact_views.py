@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal import htmx, pagination
+from portal import form_pages, htmx, pagination
 from portal.admin import bp
 from portal.admin.forms import ActionForm, ContactForm, ContactSearchForm
 from portal.guards import company_admin, company_admin_form, in_own_company
@@ -19,11 +19,6 @@ ACTIONS = {
     "reactivate": (_l("Re-activate"), contacts.reactivate,
                    _l("The contact person is Pending; an activation e-mail was sent.")),
 }
-
-
-def _contact(contact_id: int):
-    return in_own_company(contacts.of_company, contact_id)
-
 
 
 @bp.route("/contacts")
@@ -52,18 +47,19 @@ def new_contact():
 @bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
 @company_admin
 def contact_details(contact_id):
-    contact = _contact(contact_id)
+    contact = in_own_company(contacts.of_company, contact_id)
     form = ContactForm(obj=contact)
-    existing = None
-    if form.validate_on_submit():
-        with service_errors(form) as failure:
-            changed = contacts.update(current_user, contact, form.data)
-            flash(_("Saved. The new address must confirm by the activation e-mail.") if "email" in changed
-                  else (_("Saved.") if changed else _("Nothing changed.")), "info")
-            return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
-        existing = getattr(failure.error, "contact", None)
+    sent = form_pages.submit(form, lambda: _saved_message(contacts.update(current_user, contact, form.data)))
+    if sent.saved:
+        return redirect(url_for("admin.contact_details", contact_id=contact.id), 303)
     return render_template("admin/contact.html", form=form, contact=contact, history=contacts.history(contact),
-                           action_form=ActionForm(), existing=existing)
+                           action_form=ActionForm(), existing=getattr(sent.error, "contact", None))
+
+
+def _saved_message(changed) -> str:
+    if "email" in changed:
+        return _("Saved. The new address must confirm by the activation e-mail.")
+    return form_pages.saved_words(changed)
 
 
 @bp.route("/contacts/<int:contact_id>/<action>", methods=["POST"])
@@ -71,7 +67,7 @@ def contact_details(contact_id):
 def contact_action(contact_id, action):
     if action not in ACTIONS:
         abort(404)
-    contact = _contact(contact_id)
+    contact = in_own_company(contacts.of_company, contact_id)
     form = ActionForm()
     if action == "deactivate" and form.confirmed.data != "yes":
         return render_template("confirm.html", form=form, subject=contact.full_name, title=_("Deactivate"),

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal import htmx, i18n, pagination
+from portal import form_pages, htmx, i18n, pagination, user_actions
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.guards import company_admin, company_admin_form, in_own_company
@@ -18,11 +18,6 @@ from portal.services import (
     user_search,
 )
 from portal.web import service_errors
-
-
-def _target(user_id: str):
-    """The user of the administrator's company; any other is a 404, whatever the URL says."""
-    return in_own_company(admin.user_of_company, user_id)
 
 
 @bp.route("/users")
@@ -40,19 +35,19 @@ def users():
 @bp.route("/users/<user_id>", methods=["GET", "POST"])
 @company_admin
 def user_details(user_id):
-    target = _target(user_id)
+    target = in_own_company(admin.user_of_company, user_id)
     form = UserDetailsForm(obj=target)
-    needs_confirmation = None
-    if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in admin.EDITABLE}
-        with service_errors(form) as failure:
-            changed = admin.update_user(current_user, target, values, confirmed=form.confirmed.data == "yes")
-            flash(_saved_message(changed), "info")
-            return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
-        needs_confirmation = failure.confirmation
+    sent = form_pages.submit(form, lambda: _save_details(form, target))
+    if sent.saved:
+        return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
     return render_template("admin/user.html", form=form, details=account_help.details(target), action_form=ActionForm(),
-                           needs_confirmation=needs_confirmation, own_record=target.id == current_user.id,
+                           needs_confirmation=sent.confirmation, own_record=target.id == current_user.id,
                            actions=_actions(target))
+
+
+def _save_details(form, target) -> str:
+    values = {name: getattr(form, name).data for name in admin.EDITABLE}
+    return _saved_message(admin.update_user(current_user, target, values, confirmed=form.confirmed.data == "yes"))
 
 
 def _saved_message(changed: dict) -> str:
@@ -62,7 +57,7 @@ def _saved_message(changed: dict) -> str:
     if "email_pending" in changed:
         return _("A confirmation link was sent to %(address)s: the address changes when its owner opens it.",
                  address=changed["email_pending"])
-    return _("Saved.") if changed else _("Nothing changed.")
+    return form_pages.saved_words(changed)
 
 
 DANGEROUS = ("reset-mfa", "deactivate")  # shown and confirmed as what cannot simply be undone
@@ -89,12 +84,6 @@ def _actions(target) -> list[tuple[str, str, bool]]:
     return [(action, ACTIONS[action][0], action in DANGEROUS) for action in shown if action in ACTIONS]
 
 
-def _confirm_page(form, target, action, explanation, confirm_value):
-    return render_template("confirm.html", form=form, subject=target.user_id, title=str(ACTIONS[action][0]),
-                           explanation=explanation, confirm_value=confirm_value, danger=action in DANGEROUS,
-                           cancel_url=url_for("admin.user_details", user_id=target.user_id))
-
-
 def _run(action: str, target, confirmed: bool) -> str:
     if action == "reset-mfa":
         account_help.reset_mfa(current_user, target)
@@ -116,19 +105,16 @@ def _run(action: str, target, confirmed: bool) -> str:
 @bp.route("/users/<user_id>/<action>", methods=["POST"])
 @company_admin
 def user_action(user_id, action):
-    """Every action asks for confirmation first (a second POST), so it works without JavaScript."""
     if action not in ACTIONS:
         abort(404)
-    target = _target(user_id)
+    target = in_own_company(admin.user_of_company, user_id)
     form = ActionForm()
-    if form.validate_on_submit() and form.confirmed.data in ("yes", "far-future"):
-        with service_errors() as failure:
-            flash(_run(action, target, form.confirmed.data == "far-future"), "info")
-        if failure.confirmation:
-            return _confirm_page(form, target, action, failure.confirmation, "far-future")
-        return redirect(url_for("admin.user_details", user_id=target.user_id), 303)
-    explanation = ACTIONS[action][1] % {"user": target.user_id, "lifetime": links.lifetime_words(links.ADMIN_RESET)}
-    return _confirm_page(form, target, action, explanation, "yes")
+    label, explanation = ACTIONS[action]
+    return user_actions.confirm_then_run(
+        form, target, answered=form.confirmed.data in ("yes", "far-future"), title=str(label),
+        explanation=explanation % {"user": target.user_id, "lifetime": links.lifetime_words(links.ADMIN_RESET)},
+        danger=action in DANGEROUS, run=lambda: _run(action, target, form.confirmed.data == "far-future"),
+        back=url_for("admin.user_details", user_id=target.user_id))
 
 
 @bp.route("/users/extend", methods=["POST"])

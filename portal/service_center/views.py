@@ -6,15 +6,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal import htmx, pagination
+from portal import htmx, pagination, user_actions
 from portal.admin.audit_views import render_log
 from portal.admin.forms import SearchForm
-from portal.guards import staff_form, staff_only
+from portal.guards import found_or_404, staff_form, staff_only
 from portal.models import Company
 from portal.service_center import bp
 from portal.service_center.forms import CompanyForm, FirstAdminForm, TicketForm
 from portal.services import (
-    NotFound,
     account_help,
     administrators,
     oidc_clients,
@@ -30,13 +29,6 @@ WHAT_IT_DOES = {"reset-mfa": _l("The authenticator, all backup codes and all pas
                                 "their next sign-in.")}
 
 
-def _target(user_id: str):
-    try:
-        return service_center.user_by_id(user_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/users")
 @staff_only
 def users():
@@ -50,7 +42,7 @@ def users():
 @bp.route("/users/<user_id>")
 @staff_only
 def user_details(user_id):
-    target = _target(user_id)
+    target = found_or_404(service_center.user_by_id, user_id)
     return render_template("service_center/user.html", details=account_help.details(target),
                            administrators=list(administrators.active(target.company_id)),
                            refusal=service_center.refusal(target), form=TicketForm(formdata=None))
@@ -61,25 +53,27 @@ def user_details(user_id):
 def user_action(user_id, action):
     if action not in ACTIONS:
         abort(404)
-    target = _target(user_id)
-    title, run = ACTIONS[action]
-    title = str(title)
+    target = found_or_404(service_center.user_by_id, user_id)
+    title = str(ACTIONS[action][0])
     confirmed = request.form.get("confirmed") == "yes"
     form = TicketForm() if confirmed else TicketForm(formdata=None)  # no "required" message before an answer
-    if confirmed and form.validate_on_submit():
-        with service_errors():
-            run(current_user, target, form.ticket.data)
-            flash(_("%(action)s done for %(user_id)s (ticket %(ticket)s).", action=title, user_id=target.user_id,
-                    ticket=form.ticket.data.strip()), "info")
-        return redirect(url_for("service_center.user_details", user_id=target.user_id), 303)
+    return user_actions.confirm_then_run(
+        form, target, answered=confirmed, title=title, explanation=_explanation(action, title, target),
+        danger=action == "reset-mfa", run=lambda: _run(action, title, target, form.ticket.data),
+        back=url_for("service_center.user_details", user_id=target.user_id), ticket_required=True)
+
+
+def _explanation(action: str, title: str, target) -> str:
     what = WHAT_IT_DOES[action] % {"user": target.user_id} if action in WHAT_IT_DOES else ""
-    return render_template("confirm.html", form=form, subject=target.user_id, title=title, confirm_value="yes",
-                           danger=action == "reset-mfa",
-                           explanation=" ".join(filter(None, [_("%(action)s for %(user_id)s of %(company)s.",
-                                                                action=title, user_id=target.user_id,
-                                                                company=target.company.name), what])),
-                           ticket_required=True,
-                           cancel_url=url_for("service_center.user_details", user_id=target.user_id))
+    return " ".join(filter(None, [_("%(action)s for %(user_id)s of %(company)s.", action=title,
+                                    user_id=target.user_id, company=target.company.name), what]))
+
+
+def _run(action: str, title: str, target, ticket: str) -> str:
+    _label, service = ACTIONS[action]
+    service(current_user, target, ticket)
+    return _("%(action)s done for %(user_id)s (ticket %(ticket)s).", action=title, user_id=target.user_id,
+             ticket=ticket.strip())
 
 
 @bp.route("/companies", methods=["GET", "POST"])
