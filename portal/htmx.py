@@ -1,17 +1,13 @@
 """The only place that knows htmx's HX-* headers: full pages for browsers, fragments for htmx."""
 from __future__ import annotations
 
-import secrets
-
-from flask import current_app, g, make_response, render_template, request, session
+from flask import g, make_response, render_template, request, session
 from flask import redirect as plain_redirect
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from portal import i18n
+from portal import i18n, rendered
 
-# Stands for the CSRF token in a page rendered once (render_once); random per process, so no input can carry it.
-_TOKEN_MARK = "csrf-" + secrets.token_hex(16)
 # A page differs by fragment or page, and by the language its cookie or Accept-Language asks for (portal.i18n).
 VARY = ("HX-Request", "Accept-Language", "Cookie")
 
@@ -41,21 +37,22 @@ def render_once(page: str, fragment: str, context):
     if request.method != "GET" or request.args or "_flashes" in session or current_user.is_authenticated:
         return render(page, fragment, **context())
     template = fragment if is_fragment() else page
-    pages = current_app.extensions.setdefault("portal_rendered_once", {})
     key = (template, i18n.browser_language() or i18n.SOURCE)  # one page per language (nobody is signed in)
-    body = pages.get(key)
-    if body is None:
-        real = g.pop("csrf_token", None)
-        g.csrf_token = _TOKEN_MARK  # Flask-WTF hands out g.csrf_token as this request's token
-        try:
-            body = pages[key] = render_template(template, **context())
-        finally:
-            g.pop("csrf_token", None)
-            if real is not None:
-                g.csrf_token = real
-    response = make_response(body.replace(_TOKEN_MARK, generate_csrf()))
+    body = rendered.once(key, lambda: _with_marked_token(template, context), {"csrf": generate_csrf()})
+    response = make_response(body)
     response.vary.update(VARY)
     return response
+
+
+def _with_marked_token(template: str, context) -> str:
+    real = g.pop("csrf_token", None)
+    g.csrf_token = rendered.mark("csrf")  # Flask-WTF hands out g.csrf_token as this request's token
+    try:
+        return render_template(template, **context())
+    finally:
+        g.pop("csrf_token", None)
+        if real is not None:
+            g.csrf_token = real
 
 
 def redirect(location: str):

@@ -10,14 +10,20 @@ import datetime as dt
 import functools
 from contextlib import contextmanager
 
+import flask
 import pytz
 from babel import Locale, dates
+from babel.support import Translations
 from flask import g, has_app_context, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, get_timezone, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
+from werkzeug.utils import cached_property
+from wtforms.i18n import messages_path as wtforms_messages
 
 from portal import ROOT
 
@@ -102,6 +108,9 @@ def zone_of(person) -> str:
     """A user's time zone: their own, else their company's (looked up once per request or job)."""
     if getattr(person, "time_zone", None):
         return person.time_zone
+    company = getattr(person, "__rel__", {}).get("company")  # read with the session row: no query
+    if company is not None:
+        return company.time_zone or "UTC"
     company_id = getattr(person, "company_id", None)
     return _company_zone(company_id) if company_id else "UTC"
 
@@ -290,7 +299,61 @@ def switcher_links() -> list[tuple[str, str, str, bool]]:
             for code in LANGUAGES]
 
 
+def _template_gettext() -> dict:
+    """The gettext functions of a template being rendered, bound to its language's catalog (a context value
+    wins over Jinja's globals): the globals look the catalog up at each call and go through Jinja's call
+    machinery twice, which made the words of a page a sixth of its cost. Same results as Jinja's newstyle
+    gettext: translated, Markup where the template escapes, variables escaped and filled in. Macros imported
+    without context use the globals, to the same effect."""
+    catalog = translations()
+    bound = getattr(catalog, "portal_template_gettext", None)
+    if bound is None:
+        bound = catalog.portal_template_gettext = _bind(catalog)
+    return bound
+
+
+def _bind(catalog) -> dict:
+    def fill(eval_ctx, text, variables):
+        if eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables or "%" in text else text
+
+    @pass_eval_context
+    def gettext(eval_ctx, string, **variables):
+        return fill(eval_ctx, catalog.ugettext(string), variables)
+
+    @pass_eval_context
+    def ngettext(eval_ctx, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        return fill(eval_ctx, catalog.ungettext(singular, plural, num), variables)
+
+    @pass_eval_context
+    def pgettext(eval_ctx, context, string, **variables):
+        return fill(eval_ctx, catalog.upgettext(context, string), variables)
+
+    @pass_eval_context
+    def npgettext(eval_ctx, context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        return fill(eval_ctx, catalog.unpgettext(context, singular, plural, num), variables)
+
+    return {"gettext": gettext, "_": gettext, "ngettext": ngettext, "pgettext": pgettext, "npgettext": npgettext}
+
+
+class Request(flask.Request):
+    @cached_property
+    def wtforms_translations(self):
+        """WTForms' own messages (Flask-WTF asks for this attribute): in the language being rendered, from a
+        catalog kept per language. Flask-WTF read that catalog from disk at the first form of every request."""
+        return _wtforms_catalog(current())
+
+
+@functools.cache
+def _wtforms_catalog(identifier: str) -> Translations:
+    return Translations.load(wtforms_messages(), [_LOCALES[identifier]], domain="wtforms")
+
+
 def init_app(app) -> None:
+    app.request_class = Request
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     # {% trans %} blocks collapse their whitespace, as babel.cfg extracts them: a msgid is one line of words.
@@ -301,6 +364,7 @@ def init_app(app) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True)
+    app.context_processor(_template_gettext)
     app.jinja_env.globals["html_lang"] = lambda: tag(current())
     app.jinja_env.globals.update(language_name=language_name, language_links=switcher_links, languages=LANGUAGES)
     app.add_url_rule("/language/<code>", "choose_language", choose_language)

@@ -218,5 +218,5 @@ def send_welcome(user: User, admin: User | None) -> None:
 
 
 def admin_count(company_id: int) -> int:
-    return administrators.active(company_id).count()
+    return administrators.count(company_id)
 

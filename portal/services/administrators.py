@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from peewee import fn
+
 from portal import clock
-from portal.db import db
+from portal.db import Prepared, db
 from portal.models import ROLE_COMPANY_ADMIN, ROLE_SERVICE_CENTER, Company, User
 from portal.services import NotFound
 
@@ -18,6 +20,16 @@ def condition(today: dt.date):
 def active(company_id: int, today: dt.date | None = None):
     return (User.select().where((User.company == company_id) & condition(today or clock.today()))
             .order_by(User.user_id_key))
+
+
+# The "only one Company Administrator" banner of every page of Administration > User asks this.
+_COUNT = Prepared(lambda company_id, today: User.select(fn.COUNT(User.id)).where(
+    (User.company == company_id) & condition(today)), int, dt.date, tuples=True)
+
+
+def count(company_id: int) -> int:
+    """How many active Company Administrators the company has."""
+    return _COUNT.first(company_id, clock.today())[0]
 
 
 def _can_help(today: dt.date | None):

@@ -13,7 +13,7 @@ from flask import current_app
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
 from portal import clock, pagination
-from portal.db import db
+from portal.db import Prepared, db
 from portal.i18n import lazy_gettext as _l
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
 
@@ -74,8 +74,7 @@ def _successor(prefix: str) -> str | None:
     return None
 
 
-def _prefix(field, prefix: str):
-    upper = _successor(prefix)
+def _prefix(field, prefix: str, upper: str | None):
     starts = _binary(field) >= prefix
     return starts if upper is None else starts & (_binary(field) < upper)
 
@@ -90,23 +89,48 @@ def filter_labels() -> dict[str, str]:
 def expiring(today: dt.date, days: int | None = None):
     """Active users whose Valid Until comes within `days` (EXPIRY_NOTICE_DAYS unless told): the one rule behind
     the filter, the Home counts and the lifecycle job's digest (whose link opens this filter)."""
-    soon = today + dt.timedelta(days=days or current_app.config["EXPIRY_NOTICE_DAYS"])
+    return _expiring_until(today, _soon(today, days))
+
+
+def _soon(today: dt.date, days: int | None = None) -> dt.date:
+    return today + dt.timedelta(days=days or current_app.config["EXPIRY_NOTICE_DAYS"])
+
+
+def _expiring_until(today, soon):
     return User.active & (User.valid_until >= today) & (User.valid_until <= soon)
 
 
-def _filter(name: str, today: dt.date):
+# What each filter compares with, computed before the query is built: a compiled search (db.Prepared) is built
+# with marks in their place, so a filter may only compare with them, never compute from them.
+_FILTER_VALUES = {
+    "active": lambda today: (today,),
+    "expired": lambda today: (today,),
+    "expiring": lambda today: (today, _soon(today)),
+    "expiring-60": lambda today: (today, _soon(today, 60)),
+    "expiring-90": lambda today: (today, _soon(today, 90)),
+    "inactive-11-months": lambda today: (clock.months_before(clock.now(), 11),),
+}
+
+
+def _filter(name: str, *values):
+    """The condition of filter `name` with its values (_FILTER_VALUES), or None for no filter."""
     has_authenticator = fn.EXISTS(Authenticator.select(Authenticator.id).where(Authenticator.user == User.id))
-    return {
-        "active": User.active & (User.valid_until >= today),
-        "inactive": ~User.active,
-        "expired": User.valid_until < today,
-        "expiring": expiring(today),
-        "expiring-60": expiring(today, 60),
-        "expiring-90": expiring(today, 90),
-        "blocked": User.password_blocked_at.is_null(False),
-        "no-authenticator": ~has_authenticator,
-        "inactive-11-months": User.active & (User.activity_at <= clock.months_before(clock.now(), 11)),
-    }.get(name)
+    conditions = {
+        "active": lambda today: User.active & (User.valid_until >= today),
+        "inactive": lambda: ~User.active,
+        "expired": lambda today: User.valid_until < today,
+        "expiring": _expiring_until,
+        "expiring-60": _expiring_until,
+        "expiring-90": _expiring_until,
+        "blocked": lambda: User.password_blocked_at.is_null(False),
+        "no-authenticator": lambda: ~has_authenticator,
+        "inactive-11-months": lambda cutoff: User.active & (User.activity_at <= cutoff),
+    }
+    return conditions[name](*values) if name in conditions else None
+
+
+def _filter_values(name: str, today: dt.date) -> tuple:
+    return _FILTER_VALUES[name](today) if name in _FILTER_VALUES else ()
 
 
 def _order(sort: str):
@@ -123,7 +147,7 @@ def counts_for_home(company_id: int) -> dict[str, int]:
     """What a Company Administrator should look at, each the count of a filter of the user list."""
     today = clock.today()
     base = User.select().where((User.company == company_id) & (User.role != ROLE_SERVICE_CENTER))
-    return {name: base.where(_filter(name, today)).count() for name in OVERVIEW}
+    return {name: base.where(_filter(name, *_filter_values(name, today))).count() for name in OVERVIEW}
 
 
 def valid_until_by_month(company_id: int, months: int = 12) -> list[tuple[dt.date, int]]:
@@ -143,14 +167,14 @@ def valid_until_by_month(company_id: int, months: int = 12) -> list[tuple[dt.dat
     return [(start, counted.get(start.strftime("%Y-%m"), 0)) for start in starts[:-1]]
 
 
-def _matching_ids(conditions: list, prefix: str, order: tuple, limit: int):
+def _matching_ids(conditions: list, prefix: str, upper: str | None, order: tuple, limit: int):
     """Ids of the first `limit` users, in `order`, whose User ID, last name or e-mail starts with `prefix`.
 
     One indexed range per key, each cut to its own first `limit` rows, together hold the first `limit` of
     all. A single WHERE with OR over the three keys let SQLite walk a whole company in User ID order, and
     across companies fetch every match (25,000 for "tan" in a million) before sorting; here each range
     is read from an index that also holds user_id_key (migration 0006), so the cut costs no table reads."""
-    branches = [User.select(User.id).where(_prefix(key, prefix), *conditions).order_by(*order).limit(limit)
+    branches = [User.select(User.id).where(_prefix(key, prefix, upper), *conditions).order_by(*order).limit(limit)
                 for key in (User.user_id_key, User.last_name_key, User.email_key)]
     # A subquery each: a compound SELECT takes ORDER BY and LIMIT only at its end.
     return functools.reduce(operator.add, [Select([b.alias(f"m{n}")], [SQL("id")]) for n, b in enumerate(branches)])
@@ -161,17 +185,41 @@ def search(company_id: int | None, query: str = "", filter_name: str = "", sort:
     """A page of users of one company (or of all, for the Service Center). A company's list leaves out Service
     Center staff (the operator's own company has them): they are managed with the `portal` command only."""
     sort = sort if sort in SORTS else "user_id"
+    filter_name = filter_name if filter_name in FILTERS else ""
     page = pagination.clamp(page)
-    conditions = [] if company_id is None else [User.company == company_id, User.role != ROLE_SERVICE_CENTER]
-    condition = _filter(filter_name, clock.today())
-    if condition is not None:
-        conditions.append(condition)
-    order = _order(sort)
     prefix = (query or "").strip().lower()[:100]
-    if prefix:
-        conditions = [User.id.in_(_matching_ids(conditions, prefix, order, page * pagination.PAGE_SIZE + 1))]
-    select = User.select(*LISTED)
-    if conditions:
-        select = select.where(*conditions)
-    select = select.order_by(*order).offset(pagination.offset(page)).limit(pagination.PAGE_SIZE + 1)
-    return pagination.page_of([Listed(*row) for row in select.tuples()], page)
+    upper = _successor(prefix)
+    values = ((() if company_id is None else (company_id,)) + _filter_values(filter_name, clock.today())
+              + ((prefix,) if prefix else ()) + ((upper,) if prefix and upper is not None else ())
+              + ((page * pagination.PAGE_SIZE + 1,) if prefix else ())
+              + (pagination.offset(page), pagination.PAGE_SIZE + 1))
+    shape = (company_id is not None, filter_name, sort, bool(prefix), upper is not None)
+    prepared = _COMPILED.get(shape) or _COMPILED.setdefault(shape, _compiled(*shape, [type(v) for v in values]))
+    return pagination.page_of([Listed(*row) for row in prepared.rows(*values)], page)
+
+
+_COMPILED: dict[tuple, Prepared] = {}  # one per shape of search: at most 2 x 10 x 4 x 3
+
+
+def _compiled(scoped: bool, filter_name: str, sort: str, prefixed: bool, bounded: bool, kinds: list) -> Prepared:
+    """The search of one shape, built by peewee once per database: building it cost more than running it."""
+    filter_count = len(_filter_values(filter_name, dt.date(2000, 1, 1)))
+
+    def build(*values):
+        values = list(values)
+        take = lambda n: [values.pop(0) for _ in range(n)]  # noqa: E731 (in the order search() lists them)
+        conditions = [User.company == take(1)[0], User.role != ROLE_SERVICE_CENTER] if scoped else []
+        condition = _filter(filter_name, *take(filter_count))
+        if condition is not None:
+            conditions.append(condition)
+        order = _order(sort)
+        if prefixed:
+            prefix, upper = take(1)[0], take(1)[0] if bounded else None
+            conditions = [User.id.in_(_matching_ids(conditions, prefix, upper, order, take(1)[0]))]
+        select = User.select(*LISTED)
+        if conditions:
+            select = select.where(*conditions)
+        offset, limit = take(2)
+        return select.order_by(*order).offset(offset).limit(limit)
+
+    return Prepared(build, *kinds, tuples=True)
