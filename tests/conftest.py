@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import tempfile
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from babel.messages.mofile import write_mo
@@ -20,8 +21,27 @@ from portal.models import ALL_MODELS
 from portal.models_oidc import OIDC_MODELS
 from tests import helpers
 
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI") == "true"
+# Under pytest-xdist (make test) each worker process (gw0, gw1, ...) has a PostgreSQL database and a Redis
+# database of its own, so that one worker's wipe never meets another's test.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _workers_own(url: str | None, kind: str) -> str | None:
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    if kind == "redis":
+        number = int(parts.path.strip("/") or 0) - int(WORKER.removeprefix("gw"))
+        if number < 0:
+            raise pytest.UsageError(f"{url}: too few Redis databases below it for worker {WORKER}")
+        return urlunsplit(parts._replace(path=f"/{number}"))
+    return urlunsplit(parts._replace(path=f"{parts.path}_{WORKER}"))
+
+
+PG_BASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+PG_URL = _workers_own(PG_BASE_URL, "postgresql")
+REDIS_URL = _workers_own(os.environ.get("PORTAL_TEST_REDIS_URL"), "redis")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 # Cheap argon2 parameters keep the suite fast; the production parameters are tested on their own.
@@ -87,6 +107,8 @@ def sqlite_template(tmp_path_factory):
 def postgres_ready():
     """The PostgreSQL test database, wiped and migrated once per run."""
     try:
+        if PG_URL != PG_BASE_URL:
+            _create_database(PG_BASE_URL, urlsplit(PG_URL).path.strip("/"))
         database = open_database(PG_URL)
         database.connect()
     except Exception as error:  # a clear failure beats a confusing one later
@@ -97,6 +119,15 @@ def postgres_ready():
     migrate()
     database.close()
     return PG_URL
+
+
+def _create_database(server_url: str, name: str) -> None:
+    """A worker's database, made through the configured one when it does not exist yet."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 @pytest.fixture(params=BACKENDS)

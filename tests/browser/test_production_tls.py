@@ -43,14 +43,13 @@ from tests.browser.steps import (
     sign_out,
     verify,
 )
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, REDIS_URL
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HOST_NAME = "portal.test"
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
 COMPANY = "TLS Components"
 
 

@@ -1,14 +1,11 @@
 """Rate limits: per client IP and per target, a page a person understands, and no bypass by
 X-Forwarded-For or by changing the case of the User ID. With PORTAL_TEST_REDIS_URL the limits are
 shared through Redis, as between gunicorn workers."""
-import os
-
 import pytest
 
 from portal.services import oidc_clients
 from tests import helpers
-
-REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL")
+from tests.conftest import REDIS_URL
 
 
 @pytest.fixture(params=["memory"] + (["redis"] if REDIS_URL else []))
