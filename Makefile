@@ -50,11 +50,11 @@ run: install
 	$(BIN)/portal run --host $(HOST) --port $(PORT)
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; each has its own PostgreSQL and Redis database, see
-# tests/conftest.py), a test file to a process: most of the browser tests' time is waiting. TEST_WORKERS=0 runs it
-# in this one process.
+# tests/conftest.py), each taking the next tests as it frees up: most of the browser tests' time is waiting.
+# TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 3
 test: install-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Production server (gunicorn, gunicorn.conf.py); configuration comes from PORTAL_* variables.
 serve: install
