@@ -26,37 +26,33 @@ def _escape(text: str) -> str:
             .replace("'", "&#39;"))
 
 
-class _Once(dict):
-    """Values made once per page: a word, a date, keyed by what decides them."""
-
-    def get_or_make(self, key, make):
-        value = self.get(key)
-        if value is None:
-            value = self[key] = _escape(str(make()))
-        return value
-
-
 def table_rows(rows, detail_endpoint: str, selectable: bool) -> Markup:
     """The <tr> of each listed user (portal.services.user_search.Listed): User ID linked to its details page,
     name, e-mail, role, status, Valid Until and last sign-in in the reader's language and zone; with a checkbox
     for the bulk action when `selectable`."""
     today = clock.today()
-    words = _Once()
+    user = rendered.mark("user")
     # The link of every row is the same but for its User ID, quoted as URLs quote a path segment.
-    marked = url_for(detail_endpoint, user_id=rendered.mark("user"))
-    select_label = _escape(i18n.gettext("Select %(user_id)s", user_id=rendered.mark("user")))
-    never = words.get_or_make("never", lambda: i18n.gettext("never"))
+    marked = url_for(detail_endpoint, user_id=user)
+    select_label = _escape(i18n.gettext("Select %(user_id)s", user_id=user))
+    never = _escape(i18n.gettext("never"))
+    words: dict = {}  # each word and date of the page made once, keyed by what decides it
     out = []
     for row in rows:
         user_id = _escape(row.user_id)
-        status = words.get_or_make(("status", row.active, row.is_expired(today)), lambda row=row: row.status_label)
+        status_key, role_key = (row.active, row.is_expired(today)), ("role", row.role)
+        if status_key not in words:
+            words[status_key] = _escape(str(row.status_label))
+        if role_key not in words:
+            words[role_key] = _escape(str(row.role_label))
+        if row.valid_until not in words:
+            words[row.valid_until] = _escape(i18n.day(row.valid_until))
         last = row.last_sign_in_at
         out.append(_ROW.format(
-            select=_SELECT.format(user_id=user_id, id=row.id, label=select_label.replace(rendered.mark("user"), user_id))
+            select=_SELECT.format(user_id=user_id, id=row.id, label=select_label.replace(user, user_id))
             if selectable else "",
-            link=_escape(marked.replace(rendered.mark("user"), quote(row.user_id, safe="!$&'()*+,/:;=@"))),
-            user_id=user_id, name=_escape(row.full_name), email=_escape(row.email),
-            role=words.get_or_make(("role", row.role), lambda row=row: row.role_label), status=status,
-            valid_until=words.get_or_make(row.valid_until, lambda row=row: i18n.day(row.valid_until)),
+            link=_escape(marked.replace(user, quote(row.user_id, safe="!$&'()*+,/:;=@"))),
+            user_id=user_id, name=_escape(row.full_name), email=_escape(row.email), role=words[role_key],
+            status=words[status_key], valid_until=words[row.valid_until],
             last_sign_in=never if last is None else _escape(i18n.day(last))))
     return Markup("".join(out))

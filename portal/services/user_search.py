@@ -12,7 +12,7 @@ from typing import NamedTuple
 from flask import current_app
 from peewee import SQL, PostgresqlDatabase, Select, fn
 
-from portal import clock, pagination
+from portal import clock, i18n, pagination
 from portal.db import Prepared, db
 from portal.i18n import lazy_gettext as _l
 from portal.models import ROLE_SERVICE_CENTER, Authenticator, User
@@ -81,7 +81,12 @@ def _prefix(field, prefix: str, upper: str | None):
 
 def filter_labels() -> dict[str, str]:
     """The filters as a person reads them, with the configured notice period in "Expiring within N days"."""
-    days = current_app.config["EXPIRY_NOTICE_DAYS"]
+    return _filter_labels(i18n.current(), current_app.config["EXPIRY_NOTICE_DAYS"])
+
+
+@functools.lru_cache(maxsize=64)
+def _filter_labels(_language: str, days: int) -> dict[str, str]:
+    """Once per language (the labels are translated in the language being rendered, which is `_language`)."""
     return {name: str(label) % {"days": _FILTER_DAYS.get(name, days)} if "%(days)s" in str(label) else str(label)
             for name, label in FILTERS.items()}
 
