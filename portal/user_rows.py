@@ -1,7 +1,7 @@
 """The rows of a list of users (Administration > User, the Service Center's users), written here rather than by
 Jinja: 50 rows cost Jinja more than all the rest of the page (some 600 values looked up, called, escaped and
 joined one by one, the same few words translated again in every row and every date formatted anew). Here each
-word and date is made once per page and each row is one format; tests/integration/test_user_search.py reads
+word and date is made once per page and each row is one format; tests/integration/test_rendered_once.py reads
 the rows back as a person does."""
 from __future__ import annotations
 

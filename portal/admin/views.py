@@ -15,6 +15,7 @@ from portal.infrastructure import links
 from portal.services import (
     account_help,
     admin,
+    administrators,
     user_search,
 )
 from portal.web import service_errors
@@ -27,7 +28,7 @@ def users():
     result = user_search.search(current_user.company_id, form.q.data or "", form.status.data or "",
                                 form.sort.data or "user_id", pagination.requested())
     return htmx.render("admin/users.html", "admin/_user_results.html", form=form, result=result,
-                       single_admin=admin.admin_count(current_user.company_id) < 2, bulk=True,
+                       single_admin=administrators.count(current_user.company_id) < 2, bulk=True,
                        action_form=ActionForm())
 
 

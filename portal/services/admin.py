@@ -216,7 +216,3 @@ def send_welcome(user: User, admin: User | None) -> None:
                  link=links.external_url("auth.set_new_password", token=token),
                  lifetime=links.lifetime_words(links.WELCOME))
 
-
-def admin_count(company_id: int) -> int:
-    return administrators.count(company_id)
-
