@@ -1,10 +1,9 @@
 """The only place that knows htmx's HX-* headers: full pages for browsers, fragments for htmx."""
 from __future__ import annotations
 
-from flask import g, make_response, render_template, request, session
+from flask import make_response, render_template, request, session
 from flask import redirect as plain_redirect
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from portal import i18n, rendered
 
@@ -38,21 +37,9 @@ def render_once(page: str, fragment: str, context):
         return render(page, fragment, **context())
     template = fragment if is_fragment() else page
     key = (template, i18n.browser_language() or i18n.SOURCE)  # one page per language (nobody is signed in)
-    body = rendered.once(key, lambda: _with_marked_token(template, context), {"csrf": generate_csrf()})
-    response = make_response(body)
+    response = make_response(rendered.once(key, lambda: render_template(template, **context()), {}))
     response.vary.update(VARY)
     return response
-
-
-def _with_marked_token(template: str, context) -> str:
-    real = g.pop("csrf_token", None)
-    g.csrf_token = rendered.mark("csrf")  # Flask-WTF hands out g.csrf_token as this request's token
-    try:
-        return render_template(template, **context())
-    finally:
-        g.pop("csrf_token", None)
-        if real is not None:
-            g.csrf_token = real
 
 
 def redirect(location: str):

@@ -4,13 +4,17 @@ per worker and key, with marks standing in for those values, which each request 
 A mark is random per process, so no input (a name, a translated word) can carry one."""
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping
 
-from flask import current_app
+from flask import current_app, g
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 _PREFIX = "rendered-" + secrets.token_hex(16)
+_MARK = re.compile(re.escape(_PREFIX) + r"-(\w+)")
+CSRF = "csrf"  # the request's CSRF token: every csrf_token() of a part rendered once gives its mark
 
 
 def mark(name: str) -> str:
@@ -20,11 +24,33 @@ def mark(name: str) -> str:
 
 def once(key: tuple, render: Callable[[], str], values: Mapping[str, str]) -> Markup:
     """The part kept under `key` (rendered by render() the first time), with each mark replaced by its value,
-    escaped. The key must hold everything else the part depends on (template, language, roles)."""
+    escaped (the CSRF token needs none). The key must hold everything else the part depends on (template,
+    language, roles); a mark without a value is an error, never a mark left on the page.
+
+    A part rendered inside another one being rendered once (the menus of a page) keeps its marks: the outer
+    part fills them, so its values include the inner part's."""
     kept = current_app.extensions.setdefault("portal_rendered_once", {})
-    body = kept.get(key)
-    if body is None:
-        body = kept[key] = str(render())
-    for name, value in values.items():
-        body = body.replace(mark(name), escape(value))
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = _render_marked(render)
+    body, names = found
+    if g.get("portal_rendering_once"):
+        return Markup(body)
+    for name in names:
+        body = body.replace(mark(name), generate_csrf() if name == CSRF else escape(values[name]))
     return Markup(body)
+
+
+def _render_marked(render: Callable[[], str]) -> tuple[str, tuple[str, ...]]:
+    """The body and the names of the marks in it; while it renders, Flask-WTF hands out the token's mark (it
+    keeps a request's token in g.csrf_token)."""
+    saved = {name: g.pop(name) for name in ("csrf_token", "portal_rendering_once") if name in g}
+    g.csrf_token, g.portal_rendering_once = mark(CSRF), True
+    try:
+        body = str(render())
+    finally:
+        g.pop("csrf_token", None)
+        g.pop("portal_rendering_once", None)
+        for name, value in saved.items():
+            setattr(g, name, value)
+    return body, tuple(dict.fromkeys(_MARK.findall(body)))

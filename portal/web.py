@@ -16,12 +16,13 @@ from flask import (
     make_response,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
@@ -244,12 +245,26 @@ def signed_in_header():
     """The signed-in person's menus: the same for everyone of a language and role but for their name and the
     CSRF token of Sign out, so rendered once per worker for each (they were a third of a signed-in page's cost)."""
     user = current_user
-    key = ("_signed_in_header.html", i18n.current(), user.is_company_admin, user.is_service_center,
-           request.script_root)
+    key = ("_signed_in_header.html", i18n.current(), user.role, request.script_root)
     return rendered.once(key, lambda: render_template(
-        "_signed_in_header.html", who=rendered.mark("who"), csrf=rendered.mark("csrf"),
-        company_admin=user.is_company_admin, service_center=user.is_service_center),
-        {"who": f"{user.full_name} ({user.user_id})", "csrf": generate_csrf()})
+        "_signed_in_header.html", who=rendered.mark("who"), company_admin=user.is_company_admin,
+        service_center=user.is_service_center), _header_values(user))
+
+
+def _header_values(user) -> dict:
+    return {"who": f"{user.full_name} ({user.user_id})"}
+
+
+def signed_in_page(template: str, values: dict, **context):
+    """A signed-in person's whole page, the same for everyone of a language and role but for `values` (their
+    name, their company: shown escaped) and the CSRF token: rendered once per worker for each `context` (which
+    must be hashable), menus included. With flashed messages to show it is rendered as usual."""
+    if "_flashes" in session:
+        return render_template(template, **context, **values)
+    user = current_user
+    key = (template, i18n.current(), user.role, request.script_root, tuple(sorted(context.items())))
+    return rendered.once(key, lambda: render_template(template, **context, **{n: rendered.mark(n) for n in values}),
+                         {**_header_values(user), **values})
 
 
 class OneLinePerRequest(logging.Filter):

@@ -36,7 +36,7 @@ from portal.services import (
     profile,
     user_search,
 )
-from portal.web import client_ip, safe_next, service_errors
+from portal.web import client_ip, safe_next, service_errors, signed_in_page
 
 # Pages a signed-in person may see before accepting the Terms and making the personal-data choice: the choices
 # themselves, saving the backup codes, signing out, and the pages of mailed links (a contact person's activation
@@ -70,11 +70,15 @@ def _after_gate(url: str):
 @login_required
 def home():
     user = current_user
-    codes_waiting = bool(mfa.backup_codes_to_show(state.active()))
+    values = {"first_name": user.first_name, "user_id": user.user_id, "full_name": user.full_name,
+              "company_name": user.company.name, "valid_until": i18n.day(user.valid_until)}
+    facts = {"codes_waiting": bool(mfa.backup_codes_to_show(state.active())), "role_label": str(user.role_label),
+             "password_blocked": user.password_blocked_at is not None}
     expiring_soon = user.valid_until <= clock.today() + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
+    if user.role != ROLE_COMPANY_ADMIN and not expiring_soon:  # most people's Home: rendered once per kind
+        return signed_in_page("account/home.html", values, **facts)
     is_admin = user.role == ROLE_COMPANY_ADMIN
-    return render_template("account/home.html", user=user, company=user.company, codes_waiting=codes_waiting,
-                           expiring_soon=expiring_soon,
+    return render_template("account/home.html", **values, **facts, expiring_soon=expiring_soon,
                            administrators=list(administrators.active(user.company_id)) if expiring_soon else [],
                            overview=_overview(user.company_id) if is_admin else None,
                            shared_addresses=accounts.shared_addresses(user.company_id) if is_admin else {})

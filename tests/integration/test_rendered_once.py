@@ -1,7 +1,9 @@
-"""Parts of pages written once for many requests (the signed-in menus) or outside Jinja (the rows of the user
-list) still show each person their own: name, CSRF token, role, language, and every value escaped."""
+"""Parts of pages written once for many requests (the signed-in menus, most people's Home) or outside Jinja (the
+rows of the user list) still show each person their own: name, CSRF token, role, language, and every value escaped."""
 import datetime as dt
 import re
+
+import pytest
 
 from portal.models import User
 from tests import helpers
@@ -32,6 +34,37 @@ def test_the_menus_show_each_person_their_own_name_role_language_and_token(app, 
     assert len(tokens) == 2
 
 
+def test_home_shows_each_person_their_own_details_and_token(app, company, clock):
+    other = helpers.make_company('Roe & <Sons> "GmbH"')
+    today = clock().date()
+    ann = helpers.make_user(company, "ann", first_name=ODD, last_name="Ash", valid_until=today + dt.timedelta(days=400))
+    bob = helpers.make_user(other, "bob", first_name="Bob", last_name="Roe", valid_until=today + dt.timedelta(days=500))
+    clients = {ann: app.test_client(), bob: app.test_client()}
+    for user, client in clients.items():
+        helpers.enroll(client, user.user_id)
+    seen = {}
+    for _round in range(3):  # the first page shows a flashed message; the others come from what was kept
+        for user, client in clients.items():
+            seen.setdefault(user, []).append(client.get("/").data.decode())
+    ann_page, bob_page = seen[ann][-1], seen[bob][-1]
+    assert "Welcome, Zoë &lt;b&gt;&amp;&#34;&#39;</h1>" in ann_page and "Welcome, Bob</h1>" in bob_page
+    assert "<dd>Zoë &lt;b&gt;&amp;&#34;&#39; Ash</dd>" in ann_page and "<dd>ann</dd>" in ann_page
+    assert "<dd>Roe &amp; &lt;Sons&gt; &#34;GmbH&#34;</dd>" in bob_page
+    assert "the users of Roe &amp; &lt;Sons&gt;" in bob_page
+    for user, page in ((ann, ann_page), (bob, bob_page)):
+        assert f"<dd>{helpers.shown(user.valid_until)}</dd>" in page
+    assert "ann" not in helpers.without_csrf(bob_page) and "Bob" not in helpers.without_csrf(ann_page)
+    assert seen[ann][1] == seen[ann][2].replace(helpers.csrf_token(seen[ann][2]), helpers.csrf_token(seen[ann][1]))
+    for user, client in clients.items():
+        page = seen[user][-1]
+        assert "rendered-" not in page and "<b>" not in page
+        tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]+)"', page))
+        tokens = {form or htmx for form, htmx in tokens}
+        assert len(tokens) == 1  # the page's forms and htmx all carry this browser's token
+        assert client.post("/sign-out", data={"csrf_token": tokens.pop()}).status_code == 303
+        assert client.get("/").headers["Location"].startswith("/sign-in")
+
+
 def test_the_user_list_writes_each_row_escaped_linked_and_in_the_readers_language(app, company, clock):
     helpers.make_user(company, "boss", role="company-admin", language="de")
     odd = helpers.make_user(company, "o.dd-1_x", first_name=ODD, last_name="<Roe>", email="o&dd@acme.example")
@@ -59,3 +92,20 @@ def _german_day(day: dt.date) -> str:
     from babel.dates import format_date
 
     return format_date(day, "medium", locale="de")
+
+
+def test_a_part_rendered_inside_another_leaves_its_marks_to_it_and_no_mark_goes_unfilled(app):
+    from portal import rendered
+
+    def menus():
+        return rendered.once(("inner",), lambda: f"<nav>{rendered.mark('who')} {rendered.mark('csrf')}</nav>",
+                             {"who": "never used"})
+
+    with app.test_request_context("/"):
+        page = rendered.once(("outer",), lambda: f"<h1>{rendered.mark('name')}</h1>{menus()}",
+                             {"name": "<Ann>", "who": "Ann & Co"})
+        token = str(page).rsplit(" ", 1)[1].removesuffix("</nav>")
+        assert page == f"<h1>&lt;Ann&gt;</h1><nav>Ann &amp; Co {token}</nav>" and "rendered-" not in token
+        assert menus() == f"<nav>never used {token}</nav>"  # alone, it fills its own
+        with pytest.raises(KeyError):
+            rendered.once(("outer",), lambda: "", {"name": "Ann"})  # the menus' name is missing
