@@ -322,7 +322,7 @@ def benchmark(args, workdir: Path, cleanup: contextlib.ExitStack) -> bool:
     request_log = open(workdir / "requests.log", "a")  # Portal's one JSON line per request, kept off the screen
     cleanup.callback(request_log.close)
     for handler in logging.getLogger("portal.request").handlers:
-        if isinstance(handler, logging.StreamHandler):
+        if hasattr(handler, "setStream"):
             handler.setStream(request_log)
     print(f"Loading {args.users:,} users into {_data.describe(args.database_url)} ...", flush=True)
     loaded = _data.load_users(app, args.users, args.companies, progress=_data.print_progress)

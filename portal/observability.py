@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import secrets
 import time
@@ -15,6 +16,32 @@ from portal.web import RedactLinkTokens
 bp = Blueprint("ops", __name__)
 log = logging.getLogger("portal.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_PATH_LOGGED = 1000  # characters of a path in the log line, which stays well under the 4 KB of one atomic write
+
+
+class LineHandler(logging.Handler):
+    """Each record as one line, in one write() to a file descriptor (standard error unless setStream() gives
+    another), with no lock held: under a StreamHandler, every thread that logged while another was in its
+    write waited for that thread's lock. Lines of threads and workers writing at once do not mix: one write of
+    up to 4 KB to a pipe is atomic, and so is a write to a file opened for appending."""
+
+    def __init__(self, fd: int = 2):
+        super().__init__()
+        self.fd = fd
+
+    def createLock(self):
+        self.lock = None
+
+    def setStream(self, stream) -> None:
+        self.fd = stream.fileno()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
+            while line:
+                line = line[os.write(self.fd, line):]
+        except Exception:
+            self.handleError(record)
 
 
 @bp.route("/healthz")
@@ -39,9 +66,10 @@ def _finish(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
     if request.endpoint == "static":
         return response
+    path = RedactLinkTokens.pattern.sub(r"\1[redacted]", request.path)[:_PATH_LOGGED]
     record = {
-        "event": "request", "request_id": g.get("request_id"), "method": request.method,
-        "path": RedactLinkTokens.pattern.sub(r"\1[redacted]", request.path), "status": response.status_code,
+        "event": "request", "request_id": g.get("request_id"), "method": request.method, "path": path,
+        "status": response.status_code,
         "ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1),
         "ip": request.remote_addr,
     }
@@ -57,7 +85,7 @@ def init_app(app) -> None:
     app.before_request(_start)
     app.after_request(_finish)
     if not log.handlers and not app.testing:
-        handler = logging.StreamHandler()
+        handler = LineHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)

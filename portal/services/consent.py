@@ -1,6 +1,7 @@
 """Terms of Use and the GDPR choice to show personal data, each recorded with its text's version."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -8,6 +9,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal import clock
 from portal.db import db
 from portal.infrastructure import audit
 from portal.models import ConsentRecord, User
@@ -16,6 +18,10 @@ from portal.services import ServiceError
 TERMS = "terms"
 PERSONAL_DATA = "personal_data"
 _BUILT_IN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "content")
+# Every request's first-sign-in gate asks for the current versions: the files are looked at again at most once a
+# second (four stat calls a request before), so an operator's new text is in force within a second.
+_READ_AGAIN_AFTER = dt.timedelta(seconds=1)
+_read_at: dict = {}  # (instance folder, kind, language) -> (when read, Document)
 
 
 @dataclass(frozen=True)
@@ -26,12 +32,20 @@ class Document:
 
 
 def document(kind: str, language: str | None = None) -> Document:
-    """The current text: instance/<kind>.txt if the operator put one there, else the built-in one; in
+    """The current text (as read at most a second ago): instance/<kind>.txt if the operator put one there, else the built-in one; in
     `language` when there is a <kind>.<language>.txt beside it of the same version (a translation not yet
     brought up to a new English version is not shown: whatever the language, accepting records one version).
 
     The file starts with "Version: ..." and "Title: ..." lines; paragraphs are separated by blank lines.
     """
+    key, now = (current_app.instance_path, kind, language), clock.now()
+    found = _read_at.get(key)
+    if found is None or not found[0] <= now < found[0] + _READ_AGAIN_AFTER:
+        found = _read_at[key] = (now, _from_files(kind, language))
+    return found[1]
+
+
+def _from_files(kind: str, language: str | None) -> Document:
     english = _read(_path(kind))
     if language and language != "en":
         translated = _path(f"{kind}.{language}")

@@ -31,12 +31,14 @@ def test_the_gate_also_redirects_htmx_requests(client, user):
     assert client.get("/", headers={"HX-Request": "true"}).headers["HX-Redirect"] == "/terms"
 
 
-def test_a_new_terms_version_asks_again(app, client, user):
+def test_a_new_terms_version_asks_again_within_a_second(app, client, user, clock):
     helpers.enroll(client)
     assert client.get("/").status_code == 200
     (app.instance_path and __import__("os").makedirs(app.instance_path, exist_ok=True))
     with open(f"{app.instance_path}/terms.txt", "w") as fh:
         fh.write("Version: 2027-01\nTitle: Terms of Use\n\nNew rules apply.\n")
+    assert client.get("/").status_code == 200  # the text read less than a second ago
+    clock.advance(seconds=1)
     assert client.get("/").headers["Location"] == "/terms"
     assert "New rules apply." in client.get("/terms").data.decode()
     stale = helpers.post_form(client, "/terms", {"version": "2026-12"})

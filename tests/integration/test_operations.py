@@ -2,6 +2,7 @@
 import json
 import logging
 import re
+import threading
 
 from cryptography.fernet import Fernet
 
@@ -31,6 +32,30 @@ def test_each_request_logs_one_line_with_a_request_id_and_no_secrets(client, use
     assert lines[-1]["path"] == "/sign-in" and lines[-1]["status"] == 303
     assert lines[-1]["request_id"] == response.headers["X-Request-ID"]
     assert helpers.PASSWORD not in caplog.text
+
+
+def test_the_request_log_writes_whole_lines_from_threads_at_once_and_cuts_long_paths(client, tmp_path, caplog):
+    from portal.observability import LineHandler, log
+
+    caplog.set_level(logging.INFO, logger="portal.request")
+    client.get("/" + "x" * 3000)
+    assert len(json.loads(caplog.records[-1].getMessage())["path"]) == 1000
+    handler = LineHandler()
+    with open(tmp_path / "requests.log", "a") as appended:
+        handler.setStream(appended)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        lines = [json.dumps({"n": n, "text": "é" * 1500}) for n in range(200)]
+
+        def write(part):
+            for line in part:
+                handler.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, line, None, None))
+        threads = [threading.Thread(target=write, args=(lines[i::4],)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    written = (tmp_path / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(line)["n"] for line in written) == list(range(200))
 
 
 def test_tokens_in_paths_are_redacted_in_the_log(client, caplog):
