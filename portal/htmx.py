@@ -21,8 +21,7 @@ def is_fragment() -> bool:
 def render(page: str, fragment: str, status: int = 200, push_url: str | None = None, **context):
     """One view serves both: the fragment to htmx, the page (which includes it) otherwise."""
     fragment_wanted = is_fragment()
-    response = make_response(render_template(fragment if fragment_wanted else page, **context), status)
-    response.vary.update(VARY)
+    response = varied(render_template(fragment if fragment_wanted else page, **context), status)
     if fragment_wanted and push_url:
         response.headers["HX-Push-Url"] = push_url
     return response
@@ -37,7 +36,12 @@ def render_once(page: str, fragment: str, context):
         return render(page, fragment, **context())
     template = fragment if is_fragment() else page
     key = (template, i18n.browser_language() or i18n.SOURCE)  # one page per language (nobody is signed in)
-    response = make_response(rendered.once(key, lambda: render_template(template, **context()), {}))
+    return varied(rendered.once(key, lambda: render_template(template, **context()), {}))
+
+
+def varied(body: str, status: int = 200):
+    """The response of a page that differs by fragment or page, and by language."""
+    response = make_response(body, status)
     response.vary.update(VARY)
     return response
 

@@ -26,7 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.routing import IntegerConverter
 
-from portal import fields, htmx, i18n, rendered, user_rows
+from portal import fields, htmx, i18n, rendered
 from portal.infrastructure import links
 from portal.ratelimits import retry_after_seconds
 from portal.services import LinkUnusable, NeedsConfirmation, ServiceError, SignInRestart
@@ -255,15 +255,20 @@ def _header_values(user) -> dict:
     return {"who": f"{user.full_name} ({user.user_id})"}
 
 
-def signed_in_page(template: str, values: dict, **context):
+def signed_in_page(template: str, values: dict, more=dict, **facts):
     """A signed-in person's whole page, the same for everyone of a language and role but for `values` (their
-    name, their company: shown escaped) and the CSRF token: rendered once per worker for each `context` (which
-    must be hashable), menus included. With flashed messages to show it is rendered as usual."""
+    name, their company: shown escaped unless Markup, such as rows written for them) and the CSRF token:
+    rendered once per worker for each set of `facts` (plain values: the key), menus included. more() gives the
+    rest of the template's values, made only when it renders (forms made there get the token's mark); they must
+    follow from the facts. With flashed messages to show it is rendered as usual."""
     if "_flashes" in session:
-        return render_template(template, **context, **values)
+        return render_template(template, **more(), **facts, **values)
+    if not all(isinstance(fact, (bool, int, str, type(None))) for fact in facts.values()):
+        raise TypeError("the facts of a page rendered once are its key: plain values only")
     user = current_user
-    key = (template, i18n.current(), user.role, request.script_root, tuple(sorted(context.items())))
-    return rendered.once(key, lambda: render_template(template, **context, **{n: rendered.mark(n) for n in values}),
+    key = (template, i18n.current(), user.role, request.script_root, tuple(sorted(facts.items())))
+    marks = {name: rendered.mark(name) for name in values}
+    return rendered.once(key, lambda: render_template(template, **more(), **facts, **marks),
                          {**_header_values(user), **values})
 
 
@@ -305,7 +310,6 @@ def init_app(app) -> None:
     fields.init_app(app)
     app.jinja_env.globals["url_for"] = template_url_for(app)
     app.jinja_env.globals["signed_in_header"] = signed_in_header
-    app.jinja_env.globals["user_rows"] = user_rows.table_rows
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from portal import form_pages, htmx, i18n, pagination, user_actions
+from portal import form_pages, htmx, i18n, pagination, user_actions, user_rows
 from portal.admin import bp
 from portal.admin.forms import ActionForm, NewUserForm, SearchForm, UserDetailsForm
 from portal.guards import company_admin, company_admin_form, in_own_company
@@ -18,18 +18,30 @@ from portal.services import (
     administrators,
     user_search,
 )
-from portal.web import service_errors
+from portal.web import service_errors, signed_in_page
 
 
 @bp.route("/users")
 @company_admin
 def users():
+    company_id = current_user.company_id
+    single_admin = administrators.count(company_id) < 2
+    if not request.args and not htmx.is_fragment():  # the first page, as the menu opens it: rendered once
+        result = user_search.search(company_id)
+
+        def forms():  # made only when the page renders
+            return {"form": SearchForm(formdata=None), "result": result, "action_form": ActionForm()}
+        return htmx.varied(signed_in_page("admin/users.html", {"rows": _rows(result)}, forms, single_admin=single_admin,
+                                          bulk=True, listed=bool(result.rows), more_pages=result.has_next))
     form = SearchForm(request.args)
-    result = user_search.search(current_user.company_id, form.q.data or "", form.status.data or "",
-                                form.sort.data or "user_id", pagination.requested())
-    return htmx.render("admin/users.html", "admin/_user_results.html", form=form, result=result,
-                       single_admin=administrators.count(current_user.company_id) < 2, bulk=True,
-                       action_form=ActionForm())
+    result = user_search.search(company_id, form.q.data or "", form.status.data or "", form.sort.data or "user_id",
+                                pagination.requested())
+    return htmx.render("admin/users.html", "admin/_user_results.html", form=form, result=result, rows=_rows(result),
+                       single_admin=single_admin, bulk=True, action_form=ActionForm())
+
+
+def _rows(result):
+    return user_rows.table_rows(result.rows, "admin.user_details", selectable=True)
 
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal import htmx, pagination, user_actions
+from portal import htmx, pagination, user_actions, user_rows
 from portal.admin.audit_views import render_log
 from portal.admin.forms import SearchForm
 from portal.guards import found_or_404, staff_form, staff_only
@@ -36,7 +36,7 @@ def users():
     result = user_search.search(None, form.q.data or "", form.status.data or "", form.sort.data or "user_id",
                                 pagination.requested())
     return htmx.render("service_center/users.html", "admin/_user_results.html", form=form, result=result,
-                       detail_endpoint="service_center.user_details")
+                       rows=user_rows.table_rows(result.rows, "service_center.user_details", selectable=False))
 
 
 @bp.route("/users/<user_id>")

@@ -65,6 +65,29 @@ def test_home_shows_each_person_their_own_details_and_token(app, company, clock)
         assert client.get("/").headers["Location"].startswith("/sign-in")
 
 
+def test_the_user_lists_first_page_kept_is_the_page_rendered_anew_with_each_company_its_own_rows(app, company):
+    helpers.make_user(company, "boss", role="company-admin", language="de")
+    helpers.make_user(company, "walt", last_name="<Walt>")
+    other = helpers.make_company("Other Works")
+    for user_id in ("chief", "deputy"):
+        helpers.make_user(other, user_id, role="company-admin")
+    boss, chief = app.test_client(), app.test_client()
+    helpers.enroll(boss, "boss")
+    helpers.enroll(chief, "chief")
+    pages = {}
+    for client in (boss, chief, boss, chief):  # the first page of each is rendered, the second comes from what was kept
+        client.get("/")  # the flashed message of the first sign-in is shown there
+        kept, anew = client.get("/admin/users"), client.get("/admin/users?page=1")
+        assert kept.headers["Vary"] == anew.headers["Vary"]
+        pages[client] = kept.data.decode()
+        assert helpers.without_csrf(pages[client]) == helpers.without_csrf(anew.data)
+    assert "walt" in pages[boss] and "&lt;Walt&gt;" in pages[boss] and "Benutzerkennung" in pages[boss]
+    assert "walt" not in helpers.without_csrf(pages[chief]) and "deputy" in pages[chief]
+    assert 'class="notice notice-info"' in pages[boss] and 'class="notice notice-info"' not in pages[chief]
+    bulk_form = re.search(r'<form method="post" action="/admin/users/[^"]+">(<input[^>]+>)', pages[boss]).group(1)
+    assert f'value="{helpers.csrf_token(pages[boss])}"' in bulk_form  # the bulk action's form: this browser's token
+
+
 def test_the_user_list_writes_each_row_escaped_linked_and_in_the_readers_language(app, company, clock):
     helpers.make_user(company, "boss", role="company-admin", language="de")
     odd = helpers.make_user(company, "o.dd-1_x", first_name=ODD, last_name="<Roe>", email="o&dd@acme.example")
