@@ -63,17 +63,18 @@ def _start():
 
 
 def _finish(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "")
-    if request.endpoint == "static":
+    here, asked = g._get_current_object(), request._get_current_object()  # not through the proxies at each read
+    response.headers["X-Request-ID"] = here.get("request_id", "")
+    if asked.endpoint == "static":
         return response
-    path = RedactLinkTokens.pattern.sub(r"\1[redacted]", request.path)[:_PATH_LOGGED]
+    path = RedactLinkTokens.pattern.sub(r"\1[redacted]", asked.path)[:_PATH_LOGGED]
     record = {
-        "event": "request", "request_id": g.get("request_id"), "method": request.method, "path": path,
+        "event": "request", "request_id": here.get("request_id"), "method": asked.method, "path": path,
         "status": response.status_code,
-        "ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000, 1),
-        "ip": request.remote_addr,
+        "ms": round((time.perf_counter() - here.get("request_started", time.perf_counter())) * 1000, 1),
+        "ip": asked.remote_addr,
     }
-    login_session = g.get("login_session")
+    login_session = here.get("login_session")
     if login_session is not None:
         record["user"] = login_session.user_id  # the internal number, not the User ID or any secret
     log.info(json.dumps(record))

@@ -265,7 +265,7 @@ def signed_in_page(template: str, values: dict, more=dict, **facts):
         return render_template(template, **more(), **facts, **values)
     if not all(isinstance(fact, (bool, int, str, type(None))) for fact in facts.values()):
         raise TypeError("the facts of a page rendered once are its key: plain values only")
-    user = current_user
+    user = current_user._get_current_object()
     key = (template, i18n.current(), user.role, request.script_root, tuple(sorted(facts.items())))
     marks = {name: rendered.mark(name) for name in values}
     return rendered.once(key, lambda: render_template(template, **more(), **facts, **marks),

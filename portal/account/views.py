@@ -49,11 +49,12 @@ _GATE_FREE = {"static", "ops.healthz", "account.terms", "account.personal_settin
 @bp.before_app_request
 def _first_sign_in_gate():
     """Terms of Use, then the personal-data choice, before anything else (and again for a new version)."""
-    if request.endpoint in _GATE_FREE or not current_user.is_authenticated:
+    user = current_user._get_current_object()  # each read through Flask-Login's proxy looks the user up again
+    if request.endpoint in _GATE_FREE or not user.is_authenticated:
         return None
-    if consent.needs_terms(current_user):
+    if consent.needs_terms(user):
         return _after_gate(url_for("account.terms"))
-    if consent.needs_personal_data_choice(current_user):
+    if consent.needs_personal_data_choice(user):
         return _after_gate(url_for("account.personal_settings"))
     return None
 
@@ -69,7 +70,7 @@ def _after_gate(url: str):
 @bp.route("/")
 @login_required
 def home():
-    user = current_user
+    user = current_user._get_current_object()
     values = {"first_name": user.first_name, "user_id": user.user_id, "full_name": user.full_name,
               "company_name": user.company.name, "valid_until": i18n.day(user.valid_until)}
     facts = {"codes_waiting": bool(mfa.backup_codes_to_show(state.active())), "role_label": str(user.role_label),

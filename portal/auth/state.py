@@ -18,15 +18,18 @@ NEXT_KEY = "next"
 RECOVERY_LINK_SENT_KEY = "recovery_link_sent"  # shows "check your mail" only after a link was sent
 PASSKEY_KEY = "passkey"  # binds a challenge for a sign-in with a passkey alone to this browser
 _BROWSER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_NOT_LOOKED_UP = object()
 
 
 def current() -> LoginSession | None:
     """The live login session of this request (pending or active), looked up once per request."""
-    if "login_session" not in g:
-        g.login_session, g.session_ended = sessions.resolve(session.get(TOKEN_KEY))
-        if g.login_session is None and TOKEN_KEY in session:
+    found = g.get("login_session", _NOT_LOOKED_UP)
+    if found is _NOT_LOOKED_UP:
+        found, g.session_ended = sessions.resolve(session.get(TOKEN_KEY))
+        g.login_session = found
+        if found is None and TOKEN_KEY in session:
             session.pop(TOKEN_KEY)
-    return g.login_session
+    return found
 
 
 def pending() -> LoginSession | None:
