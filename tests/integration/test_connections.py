@@ -77,6 +77,19 @@ def test_prepared_query_gives_what_peewee_gives(app, user):
         assert [u.user_id for u in by_id.rows(user.id)] == ["jdoe"]
 
 
+def test_prepared_dates_read_from_text_are_those_peewee_reads():
+    from peewee import DateField, DateTimeField
+
+    from portal.db import _fast
+
+    texts = ["2026-12-01 10:11:12.123456", "2026-12-01 10:11:12", "2026-12-01", "2026-12-01 10:11:12+02:00",
+             "not a date", "2026-13-01"]
+    for field in (DateTimeField(), DateField()):
+        convert = _fast(field)
+        assert [convert(text) for text in texts] == [field.python_value(text) for text in texts]
+    assert _fast(User.user_id) is None
+
+
 def test_prepared_query_refuses_a_value_it_cannot_find():
     with pytest.raises(ValueError):
         Prepared(lambda key: User.select().where(User.user_id_key == key.upper()), str)._compile(
