@@ -13,13 +13,13 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 _PREFIX = "rendered-" + secrets.token_hex(16)
-_MARK = re.compile(re.escape(_PREFIX) + r"-(\w+)")
+_MARK = re.compile(re.escape(_PREFIX) + r"-([A-Za-z0-9_]+)-")  # closed: a translation may write letters after it
 CSRF = "csrf"  # the request's CSRF token: every csrf_token() of a part rendered once gives its mark
 
 
 def mark(name: str) -> str:
     """What stands for the value `name` in a part rendered once."""
-    return f"{_PREFIX}-{name}"
+    return f"{_PREFIX}-{name}-"
 
 
 def once(key: tuple, render: Callable[[], str], values: Mapping[str, str]) -> Markup:
