@@ -245,10 +245,15 @@ def signed_in_header():
     """The signed-in person's menus: the same for everyone of a language and role but for their name and the
     CSRF token of Sign out, so rendered once per worker for each (they were a third of a signed-in page's cost)."""
     user = current_user
-    key = ("_signed_in_header.html", i18n.current(), user.role, request.script_root)
+    key = ("_signed_in_header.html", *_kind(user))
     return rendered.once(key, lambda: render_template(
         "_signed_in_header.html", who=rendered.mark("who"), company_admin=user.is_company_admin,
         service_center=user.is_service_center), _header_values(user))
+
+
+def _kind(user) -> tuple:
+    """What a part rendered once for a signed-in person depends on besides its own facts: language, role, root."""
+    return i18n.current(), user.role, request.script_root
 
 
 def _header_values(user) -> dict:
@@ -266,7 +271,7 @@ def signed_in_page(template: str, values: dict, more=dict, **facts):
     if not all(isinstance(fact, (bool, int, str, type(None))) for fact in facts.values()):
         raise TypeError("the facts of a page rendered once are its key: plain values only")
     user = current_user._get_current_object()
-    key = (template, i18n.current(), user.role, request.script_root, tuple(sorted(facts.items())))
+    key = (template, *_kind(user), tuple(sorted(facts.items())))
     marks = {name: rendered.mark(name) for name in values}
     return rendered.once(key, lambda: render_template(template, **more(), **facts, **marks),
                          {**_header_values(user), **values})

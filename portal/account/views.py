@@ -25,7 +25,6 @@ from portal.account.forms import (
     VersionForm,
 )
 from portal.auth import state
-from portal.models import ROLE_COMPANY_ADMIN
 from portal.ratelimits import by_link, by_session, limited
 from portal.services import (
     accounts,
@@ -76,9 +75,9 @@ def home():
     facts = {"codes_waiting": bool(mfa.backup_codes_to_show(state.active())), "role_label": str(user.role_label),
              "password_blocked": user.password_blocked_at is not None}
     expiring_soon = user.valid_until <= clock.today() + dt.timedelta(days=current_app.config["EXPIRY_NOTICE_DAYS"])
-    if user.role != ROLE_COMPANY_ADMIN and not expiring_soon:  # most people's Home: rendered once per kind
+    is_admin = user.is_company_admin
+    if not is_admin and not expiring_soon:  # most people's Home: rendered once per kind
         return signed_in_page("account/home.html", values, **facts)
-    is_admin = user.role == ROLE_COMPANY_ADMIN
     return render_template("account/home.html", **values, **facts, expiring_soon=expiring_soon,
                            administrators=list(administrators.active(user.company_id)) if expiring_soon else [],
                            overview=_overview(user.company_id) if is_admin else None,
