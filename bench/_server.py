@@ -45,11 +45,14 @@ def free_port() -> int:
 def gunicorn(env: dict, log_path: Path, port: int, options: tuple = (), config: Path | None = ROOT / "gunicorn.conf.py",
              binary: Path = BIN / "gunicorn"):
     """gunicorn -c CONFIG [options] (no -c when config is None), answering on port; stopped (then killed) on the
-    way out. `binary` may be another virtualenv's gunicorn (the Flask-Security-Too reference)."""
+    way out. `binary` may be another virtualenv's gunicorn (the Flask-Security-Too reference).
+
+    Without -c, gunicorn still reads a gunicorn.conf.py in the folder it starts in: it starts in the log's folder
+    then, so that only the command line's settings apply (options name the app's folder with --chdir)."""
     command = [str(binary), *(("-c", str(config)) if config else ()), *no_control_socket(), *options]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # Ctrl-C reaches only us; we stop it in order
+        proc = subprocess.Popen(command, env=env, cwd=ROOT if config else log_path.parent, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # Ctrl-C reaches only us
     try:
         wait_until_serving(proc, port, log_path)
         yield proc
