@@ -151,7 +151,8 @@ def _zone(name: str):
     return pytz.timezone(name)
 
 
-def _reader_zone():
+def reader_zone():
+    """The zone moments are shown in: the one a page or mail was told to use, else the reader's."""
     forced = g.get("portal_zone") if has_app_context() else None
     return _zone(forced) if forced else get_timezone()
 
@@ -223,7 +224,7 @@ def when(value: dt.datetime | None, seconds: bool = False) -> str:
     ("16.03.2026, 14:49 MEZ"). The one way pages, mails and messages show a time; CSV and logs stay ISO and UTC."""
     if value is None:
         return ""
-    locale, zone = _locale(), _reader_zone()
+    locale, zone = _locale(), reader_zone()
     local = _aware(value).astimezone(zone)
     key = (locale, zone.zone, local.utcoffset(), seconds)
     pattern = _PATTERNS.get(key)
@@ -238,7 +239,7 @@ _PATTERNS: dict = {}
 
 def clock_time(value: dt.datetime) -> str:
     """The time of day of a moment soon, with its zone ("14:49 CET"): "try again after ..."."""
-    locale, zone = _locale(), _reader_zone()
+    locale, zone = _locale(), reader_zone()
     local = _aware(value).astimezone(zone)
     pattern = locale.time_formats["short"].pattern + " " + _zone_letter(local, locale)
     return dates.format_time(local, pattern, tzinfo=zone, locale=locale)
@@ -249,7 +250,7 @@ def day(value: dt.date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        value = _aware(value).astimezone(_reader_zone()).date()
+        value = _aware(value).astimezone(reader_zone()).date()
     return _day(value, _locale())
 
 

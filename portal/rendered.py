@@ -4,12 +4,16 @@ per worker and key, with marks standing in for those values, which each request 
 A mark is random per process, so no input (a name, a translated word) can carry one."""
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Callable, Mapping
 
-from flask import current_app, g
+from flask import current_app, g, session
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
 from markupsafe import Markup, escape
 
 _PREFIX = "rendered-" + secrets.token_hex(16)
@@ -37,7 +41,7 @@ def once(key: tuple, render: Callable[[], str], values: Mapping[str, str]) -> Ma
     if g.get("portal_rendering_once"):
         return Markup(body)
     for name in names:
-        body = body.replace(mark(name), generate_csrf() if name == CSRF else escape(values[name]))
+        body = body.replace(mark(name), csrf_token() if name == CSRF else escape(values[name]))
     return Markup(body)
 
 
@@ -54,3 +58,27 @@ def _render_marked(render: Callable[[], str]) -> tuple[str, tuple[str, ...]]:
         for name, value in saved.items():
             setattr(g, name, value)
     return body, tuple(dict.fromkeys(_MARK.findall(body)))
+
+
+def csrf_token() -> str:
+    """This request's CSRF token, made as Flask-WTF's generate_csrf() makes it (the same signature of the
+    session's token, kept where generate_csrf() looks first, so that every form of the request carries it and
+    Flask-WTF's check accepts it) but without its zlib step."""
+    raw = session.get("csrf_token")
+    if "csrf_token" not in g and isinstance(raw, str):
+        g.csrf_token = _signer(current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key).dumps(raw)
+    return generate_csrf()  # makes the session's token when there is none yet
+
+
+class _Uncompressed(URLSafeTimedSerializer):
+    """A token of 40 hex digits is never shorter compressed, so itsdangerous's zlib.compress (more work than the
+    signature, and a hand-over of the interpreter's lock to another thread) is left out; the payload is read
+    the same way."""
+
+    def dump_payload(self, obj) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
+@functools.lru_cache(maxsize=4)
+def _signer(secret_key: str) -> URLSafeTimedSerializer:
+    return _Uncompressed(secret_key, salt="wtf-csrf-token")  # Flask-WTF's salt

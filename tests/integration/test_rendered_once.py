@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from portal import clock as portal_clock
 from portal.models import User
 from tests import helpers
 
@@ -111,6 +112,39 @@ def test_the_user_list_writes_each_row_escaped_linked_and_in_the_readers_languag
     assert f"<td>{_german_day(valid_until)}</td>" in boss_row  # Valid Until in German
 
 
+def test_a_row_kept_is_written_again_when_what_it_shows_or_how_changes(app, company, clock):
+    boss = helpers.make_user(company, "boss", role="company-admin", language="de")
+    walt = helpers.make_user(company, "walt", valid_until=portal_clock.today() + dt.timedelta(days=1))
+    with helpers.context():
+        User.update(time_zone="Europe/Berlin").where(User.id == boss.id).execute()
+    client = app.test_client()
+    helpers.enroll(client, "boss")
+
+    def walt_row() -> str:
+        page = client.get("/admin/users").data.decode()
+        return re.search(r'<tr><td><input[^>]+value="walt"[^>]*></td>.*?</tr>', page, re.S).group(0)
+
+    assert "<td>Aktiv</td>" in walt_row() and "<td>Jane Doe</td>" in walt_row()
+    with helpers.context():
+        User.update(first_name="Walter", last_sign_in_at=dt.datetime(2026, 3, 16, 23, 30)).where(
+            User.id == walt.id).execute()
+    assert "<td>Walter Doe</td>" in walt_row() and "<td>17.03.2026</td>" in walt_row()  # in Berlin
+    with helpers.context():
+        User.update(time_zone="America/New_York").where(User.id == boss.id).execute()
+    assert "<td>16.03.2026</td>" in walt_row()  # the reader's zone is part of how a row is written
+    with helpers.context():
+        User.update(language="fr").where(User.id == boss.id).execute()
+    assert "<td>Actif</td>" in walt_row()
+    with app.test_request_context("/admin/users"):  # the same row on a later day: Valid Until has passed
+        from portal import user_rows
+        from portal.services import user_search
+
+        rows = [row for row in user_search.search(company.id).rows if row.user_id == "walt"]
+        assert "<td>Active</td>" in user_rows.table_rows(rows, "admin.user_details", selectable=True)
+        clock.advance(days=2)
+        assert "<td>Expired</td>" in user_rows.table_rows(rows, "admin.user_details", selectable=True)
+
+
 def _german_day(day: dt.date) -> str:
     from babel.dates import format_date
 
@@ -132,3 +166,23 @@ def test_a_part_rendered_inside_another_leaves_its_marks_to_it_and_no_mark_goes_
         assert menus() == f"<nav>never used {token}</nav>"  # alone, it fills its own
         with pytest.raises(KeyError):
             rendered.once(("outer",), lambda: "", {"name": "Ann"})  # the menus' name is missing
+
+
+def test_the_token_filled_in_is_the_one_flask_wtf_makes_and_it_is_accepted(app):
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    from portal import rendered
+
+    with app.test_request_context("/"):
+        ours = rendered.csrf_token()  # a new browser: the session's token is made too
+        assert generate_csrf() == ours  # every form of the request carries it
+        validate_csrf(ours)  # raises when refused
+        g.pop("csrf_token")
+        theirs = generate_csrf()
+        g.pop("csrf_token")
+        again = rendered.csrf_token()
+        signed_at = lambda token: token.split(".")[1]  # noqa: E731
+        if signed_at(theirs) == signed_at(again):  # signed within the same second: the very same token
+            assert theirs == again
+        assert rendered._signer(app.secret_key).loads(again) == session["csrf_token"]
