@@ -21,6 +21,12 @@ for each page the ratio of CPU per request "bare page / Portal page" (median and
 against the target. Throughput swings on a shared 2-core machine; CPU per request is the figure to compare.
 A WARNING line marks runs during which other processes took more than 10 % of the CPU. Responses other than
 200 are counted (wrk script bench/wrk_status.lua) and reported as errors.
+
+With --against REV, Portal as it is at git revision REV (a worktree of it in the temporary folder, its catalogs
+compiled, the same virtualenv) runs beside this checkout's on the same database, with the same signed-in
+browsers; each of its pages is loaded right after this checkout's, and the summary adds, for each page, REV's
+CPU per request divided by this checkout's (above 1: this checkout is cheaper). REV must have the same
+migrations as this checkout.
 """
 from __future__ import annotations
 
@@ -64,6 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--users", type=int, default=200, help="users of the company (default 200)")
     parser.add_argument("--database-url", help="postgresql+pool://postgres@127.0.0.1:5432/NAME instead of a "
                                                "temporary SQLite file (dropped and created again)")
+    parser.add_argument("--against", metavar="REV", help="also load Portal at this git revision, alternating with "
+                                                         "this checkout (the same migrations, one database)")
     args = parser.parse_args(argv)
     if min(args.rounds, args.seconds, args.connections, args.threads) < 1 or args.users < 2:
         parser.error("--rounds, --seconds, --connections and --threads must be positive, --users at least 2")
@@ -192,42 +200,94 @@ def start_servers(args, workdir: Path, cleanup) -> tuple[Target, Target, dict]:
                "admin": signed_in_cookie(portal_port, seeded.accounts[0])}
     print(f"Portal (gunicorn {_server.worker_kind(workdir / 'portal.log')}) on port {portal_port}, the bare page on "
           f"{bare_port}; {args.users} users, one user and one Company Administrator signed in.")
-    return Target(portal_port, portal.pid, args.database_url), Target(bare_port, bare.pid), cookies
+    against = None
+    if args.against:  # the sessions are rows of the shared database: the same cookies are signed in there too
+        against_port = _server.free_port()
+        other = cleanup.enter_context(_server.gunicorn(
+            env, workdir / "against.log", against_port,
+            (*GUNICORN, "--bind", f"{HOST}:{against_port}", "--chdir", str(checkout_of(args.against, workdir, cleanup)),
+             "wsgi:app"), config=None))
+        against = Target(against_port, other.pid, args.database_url)
+        print(f"Portal at {args.against} on port {against_port}, on the same database.")
+    return Target(portal_port, portal.pid, args.database_url), Target(bare_port, bare.pid), cookies, against
+
+
+def revision() -> str:
+    """This checkout's commit, with "+ changes" when files differ from it."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode:
+        return "(not a git checkout)"
+    changed = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD"]).returncode
+    return head.stdout.strip() + (" + changes" if changed else "")
+
+
+def checkout_of(rev: str, workdir: Path, cleanup) -> Path:
+    """A worktree of `rev` in workdir with its catalogs compiled (they are built, not committed), removed on the
+    way out; refused when its migrations are not this checkout's, since both Portals use one database."""
+    git = ["git", "-C", str(ROOT)]
+    if subprocess.run([*git, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], capture_output=True).returncode:
+        raise RuntimeError(f"--against {rev}: git knows no such revision")
+    if subprocess.run([*git, "diff", "--quiet", rev, "--", "migrations"]).returncode:
+        raise RuntimeError(f"--against {rev}: its migrations differ from this checkout's, and both Portals would "
+                           "share one database")
+    path = workdir / "against"
+    added = subprocess.run([*git, "worktree", "add", "--detach", str(path), rev], capture_output=True, text=True)
+    if added.returncode:
+        raise RuntimeError(f"--against {rev}: git worktree add failed:\n{added.stderr}")
+    cleanup.callback(subprocess.run, [*git, "worktree", "remove", "--force", str(path)], capture_output=True)
+    subprocess.run([str(_server.BIN / "pybabel"), "-q", "compile", "-d", str(path / "translations")], check=True,
+                   capture_output=True)
+    return path
 
 
 # --- report ------------------------------------------------------------------------------------
 
-def describe_run(run: Run, bare: Run | None) -> str:
+def at(label: str, rev: str) -> str:
+    """The label of a page of Portal at --against REV."""
+    return f"{label} @{rev}"
+
+
+def describe_run(run: Run, bare: Run | None, width: int = 18) -> str:
     ratio = f", bare / this {bare.ms_per_request / run.ms_per_request:.2f}" if bare and run.label != BARE else ""
     database = f" (PostgreSQL {run.cpu.database / run.requests * 1000:.2f})" if run.cpu.database and run.requests else ""
     problems = (f", NOT 200: {run.not_200}" if run.not_200 else "") + (
         f", socket errors: {run.socket_errors}" if run.socket_errors else "")
-    line = (f"  {run.label:<18} {run.ms_per_request:6.2f} ms CPU per request{database}, {run.rate:7.0f} requests/s"
+    line = (f"  {run.label:<{width}} {run.ms_per_request:6.2f} ms CPU per request{database}, {run.rate:7.0f} requests/s"
             f"{ratio}; wrk {run.cpu.client:.1f} s, other processes {run.cpu.other():.1f} s{problems}")
     if run.busy():
         line += "\n  WARNING: other processes were busy during this run; its figures are not those of a quiet machine."
     return line
 
 
-def summary(rounds: list[dict]) -> bool:
-    """The table over all rounds; False when a page missed its target or answered other than 200."""
+def summary(rounds: list[dict], rev: str | None = None) -> bool:
+    """The table over all rounds; False when a page of this checkout missed its target, or any page answered
+    other than 200. With `rev`, each page's figures at --against REV follow, and REV's CPU per request ÷ this
+    checkout's."""
+    width = max(len(label) for label in rounds[0])
     bare = [r[BARE] for r in rounds]
-    print(f"\n{'page':<18} {'CPU ms/request':>15} {'requests/s':>11} {'bare / page: median (min-max)':>31} "
+    print(f"\n{'page':<{width}} {'CPU ms/request':>15} {'requests/s':>11} {'bare / page: median (min-max)':>31} "
           f"{'target':>7}")
-    print(f"{BARE:<18} {statistics.median(r.ms_per_request for r in bare):15.2f} "
+    print(f"{BARE:<{width}} {statistics.median(r.ms_per_request for r in bare):15.2f} "
           f"{statistics.median(r.rate for r in bare):11.0f}")
-    ok = True
+    ok, compared = True, []
     for label, _path, _who, target in PAGES:
-        runs = [r[label] for r in rounds]
-        ratios = [b.ms_per_request / r.ms_per_request for b, r in zip(bare, runs)]
-        met = target is None or statistics.median(ratios) >= target
-        failed = sum(r.not_200 + r.socket_errors for r in runs)
-        ok = ok and met and not failed
-        verdict = "" if target is None else f">= {target:.1f} {'met' if met else 'MISSED'}"
-        print(f"{label:<18} {statistics.median(r.ms_per_request for r in runs):15.2f} "
-              f"{statistics.median(r.rate for r in runs):11.0f} "
-              f"{statistics.median(ratios):>15.2f} ({min(ratios):.2f}-{max(ratios):.2f}){'':>5} {verdict}"
-              + (f"  ERRORS: {failed}" if failed else ""))
+        for shown in [label] + ([at(label, rev)] if rev else []):
+            runs = [r[shown] for r in rounds]
+            ratios = [b.ms_per_request / r.ms_per_request for b, r in zip(bare, runs)]
+            met = target is None or statistics.median(ratios) >= target
+            failed = sum(r.not_200 + r.socket_errors for r in runs)
+            ok = ok and (met or shown != label) and not failed
+            verdict = "" if target is None else f">= {target:.1f} {'met' if met else 'MISSED'}"
+            print(f"{shown:<{width}} {statistics.median(r.ms_per_request for r in runs):15.2f} "
+                  f"{statistics.median(r.rate for r in runs):11.0f} "
+                  f"{statistics.median(ratios):>15.2f} ({min(ratios):.2f}-{max(ratios):.2f}){'':>5} {verdict}"
+                  + (f"  ERRORS: {failed}" if failed else ""))
+        if rev:
+            compared.append((label, [r[at(label, rev)].ms_per_request / r[label].ms_per_request for r in rounds]))
+    if compared:
+        print(f"\nCPU per request at {rev} ÷ this checkout's (above 1: this checkout is cheaper), median (min-max):")
+        for label, ratios in compared:
+            print(f"  {label:<18} {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
     busy = sum(r.busy() for rnd in rounds for r in rnd.values())
     if busy:
         print(f"WARNING: other processes were busy during {busy} of {sum(len(r) for r in rounds)} runs.")
@@ -237,12 +297,19 @@ def summary(rounds: list[dict]) -> bool:
 def benchmark(args, workdir: Path, cleanup) -> bool:
     wrk = ensure_wrk()
     load = os.getloadavg()[0]
-    portal, bare, cookies = start_servers(args, workdir, cleanup)
-    plan = [(BARE, bare, "/", None)] + [(label, portal, path, cookies[who]) for label, path, who, _t in PAGES]
+    portal, bare, cookies, against = start_servers(args, workdir, cleanup)
+    plan = [(BARE, bare, "/", None)]
+    for label, path, who, _target in PAGES:  # each page at REV right after this checkout's
+        plan.append((label, portal, path, cookies[who]))
+        if against:
+            plan.append((at(label, args.against), against, path, cookies[who]))
+    width = max(len(label) for label, *_rest in plan)
     for label, target, path, cookie in plan:  # warm-up: templates compiled, connections opened
         target.load(wrk, argparse.Namespace(**{**vars(args), "seconds": 1}), label, path, cookie)
     now = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    print(f"\nPortal page benchmark, {now}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, database: "
+    print(f"\nPortal page benchmark, {now}, this checkout at {revision()}"
+          + (f" against {args.against}" if args.against else "")
+          + f", {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, database: "
           f"{_data.describe(args.database_url)}, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
           f"load average before: {load:.2f}")
     rounds = []
@@ -251,9 +318,9 @@ def benchmark(args, workdir: Path, cleanup) -> bool:
         runs = {label: target.load(wrk, args, label, path, cookie) for label, target, path, cookie in order}
         print(f"round {number}:")
         for label, *_rest in plan:
-            print(describe_run(runs[label], runs[BARE]))
+            print(describe_run(runs[label], runs[BARE], width))
         rounds.append(runs)
-    return summary(rounds)
+    return summary(rounds, args.against)
 
 
 def main(argv=None) -> int:
