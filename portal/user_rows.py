@@ -70,7 +70,7 @@ class _Page(NamedTuple):
 
 
 _USER = rendered.mark("user")
-_KEEP_AT_MOST = 5000  # rows kept per worker (some 2 MB), the lists that a worker's readers open again
+_KEEP_AT_MOST = 5000  # rows kept per worker (some 5 MB): the lists that its readers open again
 _KEPT: dict[_Page, dict] = {}
 _KEPT_ROWS = SimpleNamespace(count=0)
 
