@@ -106,20 +106,21 @@ def _second_step(pending):
 def verify_code(pending):
     if not mfa.has_authenticator(pending.user):
         return htmx.redirect(url_for("auth.enroll_authenticator"))
-    closed = mfa.CODE_STEP_CLOSED if mfa.code_step_closed(pending.user_id) else None
     return second_factor(pending, CodeForm(), mfa.verify, "auth/verify.html", "auth/_verify.html",
-                         closed_notice=closed, **verify_context(pending))
+                         lambda: {"closed_notice": mfa.CODE_STEP_CLOSED if mfa.code_step_closed(pending.user_id)
+                                  else None, **verify_context(pending)})
 
 
-def second_factor(pending, form, check, page: str, fragment: str, **context):
-    """A code step (authenticator code or backup code): check(pending, code, ip) completes the sign-in."""
+def second_factor(pending, form, check, page: str, fragment: str, context=dict):
+    """A code step (authenticator code or backup code): check(pending, code, ip) completes the sign-in. context()
+    gives what the page shows beside the form, read only when the page is shown (not for a code accepted)."""
     if form.validate_on_submit():
         with service_errors(form, "code"):
             started = check(pending, form.code.data, client_ip())
             next_url = state.take_next()
             state.begin(started)
             return htmx.redirect(next_url or home_url())
-    return htmx.render(page, fragment, form=form, **context)
+    return htmx.render(page, fragment, form=form, **context())
 
 
 def _qr_svg(uri: str) -> Markup:

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from peewee import IntegrityError
 
 from portal import clock, i18n
-from portal.db import db
+from portal.db import Prepared, db
 from portal.infrastructure import audit, outbox
 from portal.models import (
     AuditEvent,
@@ -64,10 +64,23 @@ CODE_STEP_CLOSED = _l("The code step of this User ID is closed after too many wr
                       "to reset your MFA.")
 
 
+_CODE_STATE = Prepared(lambda user_id: User.select(User.code_blocked_until, User.code_step_closed_at)
+                       .where(User.id == user_id), int, tuples=True)
+
+
+def code_state(user_id: int) -> tuple[dt.datetime | None, bool]:
+    """Both rules of wrong codes, from one read of the user: until when the second factor rests (None when it
+    does not), and whether the code step is closed.
+
+    After 10 wrong codes in a row the second factor of the User ID rests for a while (codes and backup codes).
+    After the code step rested CODE_RESTS_BEFORE_CLOSING times without a correct code, codes are refused until
+    a backup code, a recovery link or an administrator's Reset MFA (at most 40 wrong codes in a row, ever)."""
+    until, closed_at = _CODE_STATE.first(user_id) or (None, None)
+    return (until if until and until > clock.now() else None), closed_at is not None
+
+
 def resting_until(user_id: int) -> dt.datetime | None:
-    """After 10 wrong codes in a row the second factor of the User ID rests for a while (codes and backup codes)."""
-    until = User.select(User.code_blocked_until).where(User.id == user_id).scalar()
-    return until if until and until > clock.now() else None
+    return code_state(user_id)[0]
 
 
 def resting_message(until: dt.datetime) -> str:
@@ -76,27 +89,25 @@ def resting_message(until: dt.datetime) -> str:
 
 
 def code_step_closed(user_id: int) -> bool:
-    """After the code step rested CODE_RESTS_BEFORE_CLOSING times without a correct code, codes are refused until
-    a backup code, a recovery link or an administrator's Reset MFA (at most 40 wrong codes in a row, ever)."""
-    return User.select(User.code_step_closed_at).where(User.id == user_id).scalar() is not None
+    return code_state(user_id)[1]
 
 
 def code_problem(user_id: int) -> str | None:
     """Why no authenticator code can be entered for this user now, or None (for re-authentication)."""
-    until = resting_until(user_id)
+    until, closed = code_state(user_id)
     if until:
         return resting_message(until)
-    return CODE_STEP_CLOSED if code_step_closed(user_id) else None
+    return CODE_STEP_CLOSED if closed else None
 
 
 def reserve_attempt(pending: LoginSession, backup_code: bool = False) -> None:
     """Count this attempt before checking it, so parallel requests cannot exceed the limit. While the second
     factor rests the sign-in ends; a closed code step still takes backup codes."""
-    until = resting_until(pending.user_id)
+    until, closed = code_state(pending.user_id)
     if until:
         sessions.end(pending)
         raise SignInRestart(resting_message(until))
-    if not backup_code and code_step_closed(pending.user_id):
+    if not backup_code and closed:
         raise ServiceError(CODE_STEP_CLOSED, "code")
     limit = current_app.config["CODE_ATTEMPTS_PER_SIGNIN"]
     reserved = (LoginSession.update(code_attempts=LoginSession.code_attempts + 1)
@@ -178,9 +189,10 @@ def claim_step(authenticator: Authenticator, step: int) -> bool:
             .execute()) == 1
 
 
-def check_code(user: User, code: str) -> str | None:
-    """None when the code of the user's authenticator is right and unused (and now used); else why not."""
-    authenticator = authenticator_of(user)
+def check_code(user: User, code: str, authenticator: Authenticator | None = None) -> str | None:
+    """None when the code of the user's authenticator (read here unless the caller has just read it) is right and
+    unused (and now used); else why not."""
+    authenticator = authenticator or authenticator_of(user)
     if authenticator is None:
         return WRONG_CODE
     secret = crypto.decrypt(authenticator.secret_encrypted)
@@ -208,11 +220,12 @@ def complete_sign_in(pending: LoginSession, ip: str, how: str = "code", factor: 
 
 def verify(pending: LoginSession, code: str, ip: str = "") -> sessions.Started:
     """Step 2b: a code from the registered authenticator completes the sign-in."""
-    if not has_authenticator(pending.user):
+    authenticator = authenticator_of(pending.user)
+    if authenticator is None:
         sessions.end(pending)
         raise SignInRestart(_("Your authenticator has been reset. Please sign in again to register a new one."))
     reserve_attempt(pending)
-    problem = check_code(pending.user, code)
+    problem = check_code(pending.user, code, authenticator)
     if problem:
         code_failed(pending, ip, problem, "replayed" if problem == USED_CODE else "wrong")
     with db.atomic():
