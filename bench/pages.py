@@ -174,8 +174,9 @@ def signed_in_cookie(port: int, account: tuple[str, str]) -> str:
         browser.close()
 
 
-def start_servers(args, workdir: Path, cleanup) -> tuple[Target, Target, dict]:
-    """Portal on its database with the users seeded, and the bare app; both under GUNICORN settings."""
+def start_servers(args, workdir: Path, cleanup) -> tuple[Target, Target, dict, Target | None]:
+    """Portal on its database with the users seeded, and the bare app, both under GUNICORN settings; and with
+    --against, Portal at that revision on the same database."""
     database_url = args.database_url or f"sqlite:///{workdir / 'portal.db'}"
     env = _data.portal_environment(workdir / "instance", database_url, "http://127.0.0.1:5000")
     os.environ.clear()
@@ -202,11 +203,10 @@ def start_servers(args, workdir: Path, cleanup) -> tuple[Target, Target, dict]:
           f"{bare_port}; {args.users} users, one user and one Company Administrator signed in.")
     against = None
     if args.against:  # the sessions are rows of the shared database: the same cookies are signed in there too
-        against_port = _server.free_port()
+        checkout, against_port = checkout_of(args.against, workdir, cleanup), _server.free_port()
         other = cleanup.enter_context(_server.gunicorn(
             env, workdir / "against.log", against_port,
-            (*GUNICORN, "--bind", f"{HOST}:{against_port}", "--chdir", str(checkout_of(args.against, workdir, cleanup)),
-             "wsgi:app"), config=None))
+            (*GUNICORN, "--bind", f"{HOST}:{against_port}", "--chdir", str(checkout), "wsgi:app"), config=None))
         against = Target(against_port, other.pid, args.database_url)
         print(f"Portal at {args.against} on port {against_port}, on the same database.")
     return Target(portal_port, portal.pid, args.database_url), Target(bare_port, bare.pid), cookies, against
