@@ -177,6 +177,7 @@ def signed_in_cookie(port: int, account: tuple[str, str]) -> str:
 def start_servers(args, workdir: Path, cleanup) -> tuple[Target, Target, dict, Target | None]:
     """Portal on its database with the users seeded, and the bare app, both under GUNICORN settings; and with
     --against, Portal at that revision on the same database."""
+    checkout = checkout_of(args.against, workdir, cleanup) if args.against else None  # refused before the setting up
     database_url = args.database_url or f"sqlite:///{workdir / 'portal.db'}"
     env = _data.portal_environment(workdir / "instance", database_url, "http://127.0.0.1:5000")
     os.environ.clear()
@@ -202,8 +203,8 @@ def start_servers(args, workdir: Path, cleanup) -> tuple[Target, Target, dict, T
     print(f"Portal (gunicorn {_server.worker_kind(workdir / 'portal.log')}) on port {portal_port}, the bare page on "
           f"{bare_port}; {args.users} users, one user and one Company Administrator signed in.")
     against = None
-    if args.against:  # the sessions are rows of the shared database: the same cookies are signed in there too
-        checkout, against_port = checkout_of(args.against, workdir, cleanup), _server.free_port()
+    if checkout:  # the sessions are rows of the shared database: the same cookies are signed in there too
+        against_port = _server.free_port()
         other = cleanup.enter_context(_server.gunicorn(
             env, workdir / "against.log", against_port,
             (*GUNICORN, "--bind", f"{HOST}:{against_port}", "--chdir", str(checkout), "wsgi:app"), config=None))
