@@ -1,5 +1,6 @@
 """Forms of the signed-in person's pages: shape of input only."""
 import functools
+import itertools
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -45,7 +46,7 @@ class ZoneSelect(Select):
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         chosen = field.data or ""
-        first = [c for c in field.choices if c.value not in i18n.ZONE_SET]
+        first = list(itertools.takewhile(lambda c: c.value not in i18n.ZONE_SET, field.choices))  # before the zones
         head = "".join(f'<option {"selected " if c.value == chosen else ""}value="{escape(c.value)}">'
                        f"{escape(c.label)}</option>" for c in first)
         options = _zone_options()
