@@ -30,6 +30,20 @@ def test_profile_shows_the_facts(signed_in):
         assert text in html
 
 
+def test_the_time_zone_choice_offers_the_companys_zone_first_and_marks_the_persons_own(signed_in, user):
+    def zone_select() -> str:
+        return re.search(r'<select[^>]*name="time_zone".*?</select>', signed_in.get("/profile").data.decode(), re.S).group(0)
+
+    options = re.findall(r"<option[^>]*>[^<]*</option>", zone_select())
+    assert options[0] == '<option selected value="">As my company (UTC)</option>'  # no zone of their own yet
+    assert '<option value="Europe/Berlin">Europe/Berlin</option>' in options and len(options) > 400
+    with helpers.context():
+        User.update(time_zone="Europe/Berlin").where(User.id == user.id).execute()
+    options = re.findall(r"<option[^>]*>[^<]*</option>", zone_select())
+    assert options[0] == '<option value="">As my company (UTC)</option>'
+    assert [o for o in options if "selected" in o] == ['<option selected value="Europe/Berlin">Europe/Berlin</option>']
+
+
 def test_details_can_be_changed(signed_in, user):
     response = helpers.post_form(signed_in, "/profile", {"first_name": "Janet", "last_name": "Doe-Smith",
                                                          "phone": "+49 711 123-45"})
