@@ -46,9 +46,10 @@ def table_rows(rows, detail_endpoint: str, selectable: bool) -> Markup:
     day that decides Expired, the link): the same list opened again writes only rows that changed."""
     page = _Page(i18n.current(), str(i18n.reader_zone()), clock.today(),
                  url_for(detail_endpoint, user_id=_USER), selectable)
-    kept = _KEPT.get(page)
-    if kept is None or _KEPT_ROWS.count > _KEEP_AT_MOST:
-        kept = _kept_for(page)
+    if _KEPT_ROWS.count > _KEEP_AT_MOST:  # all forgotten at once: cheaper than keeping an order
+        _KEPT.clear()
+        _KEPT_ROWS.count = 0
+    kept = _KEPT.setdefault(page, {})
     out = []
     for row in rows:
         written = kept.get(row)
@@ -73,14 +74,6 @@ _USER = rendered.mark("user")
 _KEEP_AT_MOST = 5000  # rows kept per worker (some 5 MB): the lists that its readers open again
 _KEPT: dict[_Page, dict] = {}
 _KEPT_ROWS = SimpleNamespace(count=0)
-
-
-def _kept_for(page: _Page) -> dict:
-    """The rows kept for `page`, all forgotten first once there are too many (cheaper than keeping an order)."""
-    if _KEPT_ROWS.count > _KEEP_AT_MOST:
-        _KEPT.clear()
-        _KEPT_ROWS.count = 0
-    return _KEPT.setdefault(page, {})
 
 
 def _row(row, page: _Page) -> str:

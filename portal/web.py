@@ -244,7 +244,7 @@ def template_url_for(app):
 def signed_in_header():
     """The signed-in person's menus: the same for everyone of a language and role but for their name and the
     CSRF token of Sign out, so rendered once per worker for each (they were a third of a signed-in page's cost)."""
-    user = current_user
+    user = current_user._get_current_object()  # each read through Flask-Login's proxy looks the user up again
     key = ("_signed_in_header.html", *_kind(user))
     return rendered.once(key, lambda: render_template(
         "_signed_in_header.html", who=rendered.mark("who"), company_admin=user.is_company_admin,
